@@ -51,22 +51,22 @@ std::string quote_value(std::string_view value) {
 
 std::string_view type_phrase(const json& value) noexcept {
     switch (value.type()) {
-    case json::value_t::null:
-        return "null";
-    case json::value_t::object:
-        return "a JSON object";
-    case json::value_t::array:
-        return "a JSON array";
-    case json::value_t::string:
-        return "a string";
-    case json::value_t::boolean:
-        return "a boolean";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-    case json::value_t::number_float:
-        return "a JSON number";
-    default:
-        return "an unsupported value";
+        case json::value_t::null:
+            return "null";
+        case json::value_t::object:
+            return "a JSON object";
+        case json::value_t::array:
+            return "a JSON array";
+        case json::value_t::string:
+            return "a string";
+        case json::value_t::boolean:
+            return "a boolean";
+        case json::value_t::number_integer:
+        case json::value_t::number_unsigned:
+        case json::value_t::number_float:
+            return "a JSON number";
+        default:
+            return "an unsupported value";
     }
 }
 
@@ -90,19 +90,19 @@ std::string amount_problem(std::string_view path, std::string_view text, currenc
                            amount_error error) {
     std::string name(path);
     switch (error) {
-    case amount_error::none:
-        break;
-    case amount_error::empty:
-        return name + " must not be empty";
-    case amount_error::negative:
-        return name + " " + quote_value(text) + " is negative";
-    case amount_error::too_many_decimals:
-        return name + " " + quote_value(text) + " has more decimal places than " +
-               std::string(unit.code()) + " allows (" + std::to_string(unit.exponent()) + ")";
-    case amount_error::overflow:
-        return name + " " + quote_value(text) + " is too large";
-    case amount_error::malformed:
-        break;
+        case amount_error::none:
+            break;
+        case amount_error::empty:
+            return name + " must not be empty";
+        case amount_error::negative:
+            return name + " " + quote_value(text) + " is negative";
+        case amount_error::too_many_decimals:
+            return name + " " + quote_value(text) + " has more decimal places than " +
+                   std::string(unit.code()) + " allows (" + std::to_string(unit.exponent()) + ")";
+        case amount_error::overflow:
+            return name + " " + quote_value(text) + " is too large";
+        case amount_error::malformed:
+            break;
     }
     return name + " " + quote_value(text) +
            " is not a decimal amount such as \"12.50\" (digits, an optional point and fraction)";
@@ -213,14 +213,12 @@ public:
             return fail(parse_problem(failure));
         }
         if (!root.is_object()) {
-            return fail("a charge must be a JSON object, not " +
-                        std::string(type_phrase(root)));
+            return fail("a charge must be a JSON object, not " + std::string(type_phrase(root)));
         }
 
         charge& result = out_.charge_;
-        if (!decode_text(root, "id", "id", out_.id_, result, field_id) ||
-            !decode_amount(root) || !decode_at(root) || !decode_seller(root) ||
-            !decode_items(root) ||
+        if (!decode_text(root, "id", "id", out_.id_, result, field_id) || !decode_amount(root) ||
+            !decode_at(root) || !decode_seller(root) || !decode_items(root) ||
             !decode_text(root, "resource", "resource", out_.resource_, result, field_resource)) {
             return false;
         }
@@ -263,8 +261,7 @@ private:
     }
 
     // A decimal string in major units of `unit`.
-    bool read_amount(const json& value, std::string_view path, currency unit,
-                     minor_units& units) {
+    bool read_amount(const json& value, std::string_view path, currency unit, minor_units& units) {
         if (!value.is_string()) {
             return fail(std::string(path) + " must be a decimal string such as \"12.50\", not " +
                         std::string(type_phrase(value)));
@@ -331,8 +328,10 @@ private:
             parsed = parse_rfc3339(at->get_ref<const std::string&>());
         }
         if (!parsed) {
-            return fail("at must be an RFC 3339 time with an offset such as "
-                        "\"2026-12-03T10:00:00Z\", not " + value_phrase(*at));
+            return fail(
+                "at must be an RFC 3339 time with an offset such as "
+                "\"2026-12-03T10:00:00Z\", not " +
+                value_phrase(*at));
         }
         out_.charge_.at = *parsed;
         out_.charge_.present |= field_at;
@@ -369,8 +368,10 @@ private:
         if (const json* category = member(*seller, "category")) {
             std::int64_t code = 0;
             if (!read_integer(*category, code) || code < 0 || code > max_seller_category) {
-                return fail("seller.category must be a merchant category code, an integer "
-                            "from 0 to 9999, not " + value_phrase(*category));
+                return fail(
+                    "seller.category must be a merchant category code, an integer "
+                    "from 0 to 9999, not " +
+                    value_phrase(*category));
             }
             result.seller_category = static_cast<std::int32_t>(code);
             result.present |= field_seller_category;
@@ -391,8 +392,8 @@ private:
     static bool read_integer(const json& value, std::int64_t& out) {
         if (value.is_number_unsigned()) {
             auto unsigned_value = value.get<std::uint64_t>();
-            if (unsigned_value > static_cast<std::uint64_t>(
-                                     std::numeric_limits<std::int64_t>::max())) {
+            if (unsigned_value >
+                static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
                 return false;
             }
             out = static_cast<std::int64_t>(unsigned_value);

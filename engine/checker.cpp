@@ -74,6 +74,8 @@ bool is_country_code(std::string_view code) noexcept {
 
 namespace {
 
+constexpr std::size_t max_nested_quantifiers = 16;
+
 const type error_type{base_type::error, false};
 const type bool_type{base_type::boolean, false};
 const type int_type{base_type::integer, false};
@@ -642,6 +644,12 @@ private:
                       "choose another name");
                 element = error_type;
             }
+        }
+        // The evaluator keeps quantifier variables in a fixed frame.
+        if (variables_.size() >= max_nested_quantifiers) {
+            error(e.where, "quantifiers nest at most " + std::to_string(max_nested_quantifiers) +
+                               " deep");
+            element = error_type;
         }
         const auto slot = static_cast<std::uint32_t>(variables_.size());
         variables_.push_back({e.variable, element, list.uses_charge, list.uses_params});

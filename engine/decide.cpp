@@ -141,7 +141,6 @@ decision decide(const bound_mandate& mandate, const budget_state& state,
         }
     }
 
-    value variables[max_variable_slots];
     const auto windows = state.windows();
     const money& amount = request.amount;
 
@@ -277,6 +276,8 @@ decision decide(const bound_mandate& mandate, const budget_state& state,
             }
             case step_kind::require:
             case step_kind::decline_when: {
+                // Quantifier variables live only while a condition runs.
+                value variables[max_variable_slots];
                 detail::eval_frame frame{program, bound.arguments, bound.sets};
                 frame.request = &request;
                 frame.variables = variables;

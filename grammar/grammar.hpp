@@ -129,7 +129,8 @@ struct list_end : pegtl::one<']'> {};
 struct list_literal
     : pegtl::seq<pegtl::one<'['>, ws,
                  pegtl::opt<expression, ws,
-                            pegtl::star<pegtl::one<','>, ws, expression, ws>>,
+                            pegtl::star<pegtl::one<','>, ws, expression, ws>,
+                            pegtl::opt<pegtl::one<','>, ws>>,
                  pegtl::must<list_end>> {};
 
 struct close_paren : pegtl::one<')'> {};
@@ -193,7 +194,9 @@ struct logical_not : pegtl::seq<kw_not, ws, pegtl::must<negation>> {};
 struct conjunction : pegtl::seq<negation, pegtl::star<ws, kw_and, ws, pegtl::must<negation>>> {};
 struct disjunction
     : pegtl::seq<conjunction, pegtl::star<ws, kw_or, ws, pegtl::must<conjunction>>> {};
-struct expression : disjunction {};
+// seq<> rather than inheriting: a rule derived from disjunction would match its
+// parts directly, so no disjunction node would hold the operands of 'or'.
+struct expression : pegtl::seq<disjunction> {};
 
 // Clauses.
 struct list_operand : expression {};

@@ -3,6 +3,7 @@
 
 #include "grammar/parser.hpp"
 
+#include <tao/pegtl/contrib/limit_depth.hpp>
 #include <tao/pegtl/contrib/parse_tree.hpp>
 
 #include <stdexcept>
@@ -36,6 +37,14 @@ using selector = pt::selector<
                      disjunction>>;
 
 using node = pt::node;
+
+// Policies are written by people: nothing legitimate nests this deep, and the
+// limits keep the recursive stages after the parser far from the stack's end.
+constexpr std::size_t max_rule_depth = 600;
+constexpr std::size_t max_expression_depth = 200;
+
+template <typename Rule>
+struct depth_limited : pegtl::limit_depth<max_rule_depth> {};
 
 ast::location location_of(const node& n) {
     ast::location where;
@@ -91,12 +100,23 @@ ast::binary_op operator_of(const node& n) {
     throw convert_error(location_of(n), "internal: unknown operator " + std::string(n.type));
 }
 
-ast::expr convert_expr(const node& n);
+ast::expr convert_expr(const node& n, std::size_t depth);
+
+void check_depth(const node& n, std::size_t depth) {
+    if (depth > max_expression_depth) {
+        throw convert_error(location_of(n), "this expression nests too deeply (more than " +
+                                                std::to_string(max_expression_depth) +
+                                                " levels)");
+    }
+}
 
 // A left-associative chain: operand (op operand)*, or operands joined by one fixed op.
-ast::expr convert_chain(const node& n, std::optional<ast::binary_op> fixed_op) {
+ast::expr convert_chain(const node& n, std::optional<ast::binary_op> fixed_op,
+                        std::size_t depth) {
     const auto& kids = n.children;
-    ast::expr left = convert_expr(*kids.at(0));
+    // Each operator adds a level to the left-deep tree.
+    check_depth(n, depth + kids.size() / 2);
+    ast::expr left = convert_expr(*kids.at(0), depth + kids.size() / 2);
     std::size_t i = 1;
     while (i < kids.size()) {
         ast::expr combined;
@@ -108,7 +128,7 @@ ast::expr convert_chain(const node& n, std::optional<ast::binary_op> fixed_op) {
             combined.op = operator_of(*kids.at(i));
             ++i;
         }
-        ast::expr right = convert_expr(*kids.at(i));
+        ast::expr right = convert_expr(*kids.at(i), depth + 1);
         ++i;
         const auto end = right.where.offset + right.where.length;
         combined.where.length = end > left.where.offset ? end - left.where.offset : 1;
@@ -119,7 +139,9 @@ ast::expr convert_chain(const node& n, std::optional<ast::binary_op> fixed_op) {
     return left;
 }
 
-ast::expr convert_expr(const node& n) {
+ast::expr convert_expr(const node& n, std::size_t depth) {
+    check_depth(n, depth);
+    ++depth;
     ast::expr e;
     e.where = location_of(n);
 
@@ -167,12 +189,12 @@ ast::expr convert_expr(const node& n) {
     }
     if (n.is_type<list_literal>()) {
         e.kind = ast::expr_kind::list;
-        for (const auto& child : n.children) e.operands.push_back(convert_expr(*child));
+        for (const auto& child : n.children) e.operands.push_back(convert_expr(*child, depth));
         return e;
     }
     if (n.is_type<postfix>()) {
         // primary followed by one or more field names
-        ast::expr current = convert_expr(*n.children.at(0));
+        ast::expr current = convert_expr(*n.children.at(0), depth + n.children.size());
         for (std::size_t i = 1; i < n.children.size(); ++i) {
             ast::expr access;
             access.kind = ast::expr_kind::field;
@@ -186,14 +208,14 @@ ast::expr convert_expr(const node& n) {
     if (n.is_type<negated>() || n.is_type<logical_not>()) {
         e.kind = n.is_type<negated>() ? ast::expr_kind::negate : ast::expr_kind::logical_not;
         // negated holds [op_subtract, operand]; logical_not holds [operand]
-        e.operands.push_back(convert_expr(*n.children.back()));
+        e.operands.push_back(convert_expr(*n.children.back(), depth));
         return e;
     }
     if (n.is_type<multiplicative>() || n.is_type<additive>() || n.is_type<comparison>()) {
-        return convert_chain(n, std::nullopt);
+        return convert_chain(n, std::nullopt, depth);
     }
-    if (n.is_type<conjunction>()) return convert_chain(n, ast::binary_op::logical_and);
-    if (n.is_type<disjunction>()) return convert_chain(n, ast::binary_op::logical_or);
+    if (n.is_type<conjunction>()) return convert_chain(n, ast::binary_op::logical_and, depth);
+    if (n.is_type<disjunction>()) return convert_chain(n, ast::binary_op::logical_or, depth);
     if (n.is_type<quantifier>() || n.is_type<sum_call>()) {
         std::size_t i = 0;
         if (n.is_type<quantifier>()) {
@@ -205,13 +227,13 @@ ast::expr convert_expr(const node& n) {
         }
         e.variable = n.children.at(i)->string();
         e.variable_where = location_of(*n.children.at(i));
-        e.operands.push_back(convert_expr(*n.children.at(i + 1)));
-        e.operands.push_back(convert_expr(*n.children.at(i + 2)));
+        e.operands.push_back(convert_expr(*n.children.at(i + 1), depth));
+        e.operands.push_back(convert_expr(*n.children.at(i + 2), depth));
         return e;
     }
     if (n.is_type<count_call>()) {
         e.kind = ast::expr_kind::count;
-        e.operands.push_back(convert_expr(*n.children.at(0)));
+        e.operands.push_back(convert_expr(*n.children.at(0), depth));
         return e;
     }
     throw convert_error(e.where, "internal: unexpected node " + std::string(n.type));
@@ -226,7 +248,7 @@ ast::window convert_window(const node& n) {
     }
     if (n.is_type<rolling_window>()) {
         w.kind = ast::window_kind::rolling;
-        w.length = convert_expr(*n.children.at(0));
+        w.length = convert_expr(*n.children.at(0), 0);
         return w;
     }
     w.kind = ast::window_kind::calendar;
@@ -246,7 +268,7 @@ ast::window convert_window(const node& n) {
             }
             w.week_start_where = location_of(*child);
         } else if (child->is_type<window_zone>()) {
-            w.zone = convert_expr(*child->children.at(0));
+            w.zone = convert_expr(*child->children.at(0), 0);
         }
     }
     return w;
@@ -273,24 +295,24 @@ ast::clause convert_clause(const node& n) {
     switch (c.kind) {
         case ast::clause_kind::amount:
             c.compare = operator_of(*kids.at(0)->children.at(0));
-            c.value = convert_expr(*kids.at(1));
+            c.value = convert_expr(*kids.at(1), 0);
             break;
         case ast::clause_kind::valid:
             for (const auto& child : kids) {
                 if (child->is_type<valid_from>()) {
-                    c.valid_from = convert_expr(*child->children.at(0));
+                    c.valid_from = convert_expr(*child->children.at(0), 0);
                 } else {
-                    c.valid_until = convert_expr(*child->children.at(0));
+                    c.valid_until = convert_expr(*child->children.at(0), 0);
                 }
             }
             break;
         case ast::clause_kind::budget:
         case ast::clause_kind::limit:
-            c.value = convert_expr(*kids.at(0));
+            c.value = convert_expr(*kids.at(0), 0);
             c.per = convert_window(*kids.at(1));
             break;
         case ast::clause_kind::require:
-            c.value = convert_expr(*kids.at(0));
+            c.value = convert_expr(*kids.at(0), 0);
             if (kids.size() > 1) {
                 c.reason_code = kids[1]->string();
                 c.reason_where = location_of(*kids[1]);
@@ -299,10 +321,10 @@ ast::clause convert_clause(const node& n) {
         case ast::clause_kind::decline_when:
             c.reason_code = kids.at(0)->string();
             c.reason_where = location_of(*kids.at(0));
-            c.value = convert_expr(*kids.at(1));
+            c.value = convert_expr(*kids.at(1), 0);
             break;
         default:
-            c.value = convert_expr(*kids.at(0));
+            c.value = convert_expr(*kids.at(0), 0);
             break;
     }
     return c;
@@ -338,7 +360,7 @@ ast::mandate_decl convert_mandate(const node& n) {
             p.where = location_of(*child.children.at(0));
             p.type = convert_type(*child.children.at(1));
             if (child.children.size() > 2) {
-                p.default_value = convert_expr(*child.children[2]->children.at(0));
+                p.default_value = convert_expr(*child.children[2]->children.at(0), 0);
             }
             m.parameters.push_back(std::move(p));
         } else {
@@ -382,7 +404,7 @@ parse_result parse(std::string_view source, const std::string& file_name) {
     result.file.file_name = file_name;
     pegtl::memory_input input(source.data(), source.size(), file_name);
     try {
-        auto root = pt::parse<policy_file, selector, pegtl::nothing, control>(input);
+        auto root = pt::parse<policy_file, selector, depth_limited, control>(input);
         if (!root) {
             ast::location start;
             result.diagnostics.push_back(make_diagnostic(source, file_name, start,
@@ -400,8 +422,11 @@ parse_result parse(std::string_view source, const std::string& file_name) {
             where.line = static_cast<std::uint32_t>(p.line);
             where.column = static_cast<std::uint32_t>(p.column);
         }
-        result.diagnostics.push_back(
-            make_diagnostic(source, file_name, where, std::string(error.message())));
+        std::string message(error.message());
+        if (message.find("nesting depth") != std::string::npos) {
+            message = "the policy nests too deeply here";
+        }
+        result.diagnostics.push_back(make_diagnostic(source, file_name, where, std::move(message)));
     } catch (const convert_error& error) {
         result.diagnostics.push_back(make_diagnostic(source, file_name, error.where, error.what()));
     }

@@ -62,9 +62,9 @@ std::string with(std::string_view fields) {
 }
 
 void check_full_charge(const charge& request) {
-    CHECK(request.present == (field_id | field_amount | field_at | field_seller_id |
-                              field_seller_domain | field_seller_country |
-                              field_seller_category | field_items | field_resource));
+    CHECK(request.present ==
+          (field_id | field_amount | field_at | field_seller_id | field_seller_domain |
+           field_seller_country | field_seller_category | field_items | field_resource));
     CHECK(request.id == "ch_1");
     CHECK(request.amount == money{1250, code("USD")});
     CHECK(request.at == utc(date::year{2026} / 12 / 3, 10h));
@@ -79,8 +79,7 @@ void check_full_charge(const charge& request) {
     CHECK(request.items[0].category == "paper");
     CHECK(request.items[0].quantity == 2);
     CHECK(request.items[0].unit_price == 625);
-    CHECK(request.items[0].present == (item_sku | item_category | item_quantity |
-                                       item_unit_price));
+    CHECK(request.items[0].present == (item_sku | item_category | item_quantity | item_unit_price));
     CHECK(request.items[1].sku == "PEN-12");
     CHECK(request.items[1].present == item_sku);
 }
@@ -111,11 +110,9 @@ TEST_CASE("only amount and currency are required", "[json]") {
 TEST_CASE("amounts are decimal strings in the currency's minor units", "[json]") {
     SECTION("exponent 0 and 3") {
         CHECK(decode_ok(R"({"amount": "1250", "currency": "JPY"})").view().amount.units == 1250);
-        CHECK(decode_ok(R"({"amount": "1.234", "currency": "BHD"})").view().amount.units ==
-              1234);
+        CHECK(decode_ok(R"({"amount": "1.234", "currency": "BHD"})").view().amount.units == 1234);
         CHECK(decode_ok(R"({"amount": "1.2", "currency": "BHD"})").view().amount.units == 1200);
-        CHECK(decode_ok(R"({"amount": "12.5", "currency": "USD"})").view().amount.units ==
-              1250);
+        CHECK(decode_ok(R"({"amount": "12.5", "currency": "USD"})").view().amount.units == 1250);
     }
 
     SECTION("more decimals than the currency has") {
@@ -141,20 +138,18 @@ TEST_CASE("amounts are decimal strings in the currency's minor units", "[json]")
               "amount \"-1.00\" is negative");
         for (const char* text : {"1e3", "1.", ".5", "+1", " 1", "1,00", "12.50 USD", "0x10"}) {
             INFO(text);
-            std::string error = decode_error(R"({"amount": ")" + std::string(text) +
-                                             R"(", "currency": "USD"})");
+            std::string error =
+                decode_error(R"({"amount": ")" + std::string(text) + R"(", "currency": "USD"})");
             CHECK(error.find("is not a decimal amount") != std::string::npos);
         }
         CHECK(decode_error(R"({"amount": "", "currency": "USD"})") == "amount must not be empty");
-        CHECK(decode_error(R"({"amount": ")" + std::string(60, '9') +
-                           R"(", "currency": "USD"})")
+        CHECK(decode_error(R"({"amount": ")" + std::string(60, '9') + R"(", "currency": "USD"})")
                   .find("is too large") != std::string::npos);
     }
 }
 
 TEST_CASE("currency must be a known upper-case code", "[json]") {
-    CHECK(decode_error(R"({"amount": "1.00", "currency": "XYZ"})") ==
-          "unknown currency \"XYZ\"");
+    CHECK(decode_error(R"({"amount": "1.00", "currency": "XYZ"})") == "unknown currency \"XYZ\"");
     CHECK(decode_error(R"({"amount": "1.00", "currency": "usd"})") ==
           "currency codes are upper case: \"USD\", not \"usd\"");
     CHECK(decode_error(R"({"amount": "1.00", "currency": 840})") ==
@@ -170,8 +165,8 @@ TEST_CASE("at is an RFC 3339 time with an offset", "[json]") {
     CHECK(decode_ok(with(R"("at": "2026-12-03T10:00:00.25+05:30")")).view().at ==
           utc(date::year{2026} / 12 / 3, 4h + 30min + 250ms));
 
-    for (const char* text : {"2026-12-03T10:00:00", "2026-13-01T00:00:00Z",
-                             "2026-02-30T00:00:00Z", "2026-12-03 10:00", "yesterday", ""}) {
+    for (const char* text : {"2026-12-03T10:00:00", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
+                             "2026-12-03 10:00", "yesterday", ""}) {
         INFO(text);
         std::string error = decode_error(with(R"("at": ")" + std::string(text) + "\""));
         CHECK(error.rfind("at must be an RFC 3339 time", 0) == 0);
@@ -190,8 +185,7 @@ TEST_CASE("optional text fields must be non-empty strings when present", "[json]
           "resource must be a string, not a JSON array");
     CHECK(decode_error(with(R"("seller": {"id": true})")) ==
           "seller.id must be a string, not a boolean");
-    CHECK(decode_error(with(R"("seller": {"domain": ""})")) ==
-          "seller.domain must not be empty");
+    CHECK(decode_error(with(R"("seller": {"domain": ""})")) == "seller.domain must not be empty");
     CHECK(decode_error(with(R"("seller": "acct_staples")")) ==
           "seller must be a JSON object, not a string");
 }
@@ -234,8 +228,8 @@ TEST_CASE("line items", "[json]") {
     }
 
     SECTION("unit prices are in the charge's currency") {
-        charge_document document = decode_ok(
-            R"({"amount": "500", "currency": "JPY", "items": [{"unit_price": "250"}]})");
+        charge_document document =
+            decode_ok(R"({"amount": "500", "currency": "JPY", "items": [{"unit_price": "250"}]})");
         REQUIRE(document.view().items.size() == 1);
         CHECK(document.view().items[0].unit_price == 250);
         CHECK(document.view().items[0].present == item_unit_price);
@@ -267,9 +261,9 @@ TEST_CASE("line items", "[json]") {
                   .quantity == std::numeric_limits<std::int64_t>::max());
         for (const char* json_value : {"0", "-1", "1.5", "2.0", R"("2")", "9223372036854775808"}) {
             INFO(json_value);
-            CHECK(decode_error(with(R"("items": [{"quantity": )" + std::string(json_value) +
-                                    "}]")) ==
-                  "items[0].quantity must be a positive integer, not " + std::string(json_value));
+            CHECK(
+                decode_error(with(R"("items": [{"quantity": )" + std::string(json_value) + "}]")) ==
+                "items[0].quantity must be a positive integer, not " + std::string(json_value));
         }
     }
 
@@ -296,9 +290,8 @@ TEST_CASE("unknown fields are ignored and a repeated key counts once, last", "[j
     CHECK(request.present == (field_amount | field_id));
 
     // A bad value that is overridden by a later key does not count.
-    CHECK(decode_ok(R"({"amount": 5, "amount": "5.00", "currency": "USD"})")
-              .view()
-              .amount.units == 500);
+    CHECK(decode_ok(R"({"amount": 5, "amount": "5.00", "currency": "USD"})").view().amount.units ==
+          500);
 }
 
 TEST_CASE("text that is not a JSON object is refused", "[json]") {
@@ -317,8 +310,9 @@ b"})"}) {
 }
 
 TEST_CASE("invalid UTF-8 is refused and not echoed", "[json]") {
-    std::string error = decode_error("{\"id\": \"ch_\xff\", \"amount\": \"1.00\", "
-                                     "\"currency\": \"USD\"}");
+    std::string error = decode_error(
+        "{\"id\": \"ch_\xff\", \"amount\": \"1.00\", "
+        "\"currency\": \"USD\"}");
     CHECK(error.rfind("the charge is not valid JSON: ", 0) == 0);
     CHECK(error.find('\xff') == std::string::npos);
 }
@@ -328,10 +322,8 @@ TEST_CASE("deep nesting and long strings do not break decoding", "[json]") {
         const std::size_t depth = 200'000;
         std::string nested = std::string(depth, '[') + std::string(depth, ']');
         CHECK(decode_ok(with(R"("extra": )" + nested)).view().present == field_amount);
-        CHECK(decode_error(std::string(depth, '[')).rfind("the charge is not valid JSON", 0) ==
-              0);
-        CHECK(decode_error(std::string(depth, '{')).rfind("the charge is not valid JSON", 0) ==
-              0);
+        CHECK(decode_error(std::string(depth, '[')).rfind("the charge is not valid JSON", 0) == 0);
+        CHECK(decode_error(std::string(depth, '{')).rfind("the charge is not valid JSON", 0) == 0);
     }
 
     SECTION("long values are kept whole, and cut short in messages") {
@@ -414,8 +406,8 @@ TEST_CASE("decoding into a used document replaces the charge", "[json]") {
     CHECK(request.items[0].sku == "z");
 
     // A failed decode leaves nothing of the previous charge behind.
-    CHECK_FALSE(decode_charge(R"({"amount": "1.00", "currency": "USD", "id": 1})", document,
-                              error));
+    CHECK_FALSE(
+        decode_charge(R"({"amount": "1.00", "currency": "USD", "id": 1})", document, error));
     CHECK(error == "id must be a string, not a JSON number");
     CHECK(document.view().present == 0);
     CHECK(document.view().items.empty());
@@ -478,8 +470,8 @@ TEST_CASE("encoding decisions", "[json]") {
 
         // Invalid UTF-8 from a caller-built charge still gives valid JSON.
         request.id = "x\xff";
-        auto parsed = nlohmann::json::parse(encode_decision(request, decision::approve()),
-                                            nullptr, false);
+        auto parsed =
+            nlohmann::json::parse(encode_decision(request, decision::approve()), nullptr, false);
         REQUIRE_FALSE(parsed.is_discarded());
         CHECK(parsed["id"] == "x\xef\xbf\xbd");
     }
