@@ -583,6 +583,10 @@ private:
                 }
                 if (!expect_independent(right, "the list after '" + op + "'")) return out;
                 out.result = bool_type;
+                // Money looked for in a written list of another currency never matches.
+                if (right.kind == model::expr_kind::list && !right.operands.empty()) {
+                    check_same_currency(left, right.operands.front(), e, out);
+                }
                 return out;
             case binary_op::add:
             case binary_op::subtract:

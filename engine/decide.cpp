@@ -55,18 +55,31 @@ decision invalid_charge(detail_kind detail, charge_field field) noexcept {
 }
 
 // Lower-cases an ASCII domain into `buffer` and drops one trailing dot. Returns
-// false for anything that is not ASCII or is too long to be a domain.
+// false for anything that is not a host name (labels of letters, digits, '-' and
+// '_', none empty) or is too long to be a domain: "evil.com/.shop.com" or
+// "a..shop.com" must not reach the suffix match of a "*.shop.com" rule.
 bool normalize_domain(std::string_view domain, char* buffer, std::string_view& out) noexcept {
     if (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
     if (domain.empty() || domain.size() > max_domain_length) return false;
+    char previous = '.';
     for (std::size_t i = 0; i < domain.size(); ++i) {
-        const auto c = static_cast<unsigned char>(domain[i]);
-        if (c >= 0x80 || c <= 0x20) return false;
-        buffer[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A'))
-                                           : static_cast<char>(c);
+        const char c = domain[i];
+        const bool label_char = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                (c >= '0' && c <= '9') || c == '-' || c == '_';
+        if (!label_char && !(c == '.' && previous != '.')) return false;
+        buffer[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
+        previous = c;
     }
+    if (previous == '.') return false;
     out = std::string_view(buffer, domain.size());
     return true;
+}
+
+// The start of a rolling window, t - D, exclusive. Saturates rather than wrapping
+// when D reaches back past the earliest instant, which would empty the window.
+instant rolling_threshold(instant at, duration length) noexcept {
+    if (at.time_since_epoch() < duration::min() + length) return instant::min();
+    return at - length;
 }
 
 // What a window holds at `at`, without changing it.
@@ -84,7 +97,7 @@ window_usage usage_at(const step& s, const resolved_step& r, const budget_state:
             return {};  // a new period begins
         case model::window_kind::rolling: {
             // Charges at or before at - length have left the window (t - D, t].
-            const instant threshold = at - r.length;
+            const instant threshold = rolling_threshold(at, r.length);
             window_usage usage{w.spent, w.count};
             const auto capacity = static_cast<std::uint32_t>(w.events.size());
             for (std::uint32_t i = 0; i < w.size; ++i) {
@@ -319,7 +332,7 @@ void record(const bound_mandate& mandate, budget_state& state, const charge& req
                 }
                 break;
             case model::window_kind::rolling: {
-                const instant threshold = at - r.length;
+                const instant threshold = rolling_threshold(at, r.length);
                 auto capacity = static_cast<std::uint32_t>(w.events.size());
                 while (w.size > 0 && w.events[w.head].at <= threshold) {
                     w.spent -= w.events[w.head].amount;

@@ -147,10 +147,20 @@ constexpr std::array<std::int64_t, max_exponent + 1> powers_of_ten = [] {
     return powers;
 }();
 
-// Digits [first, last) into `value`, failing on overflow.
+// Appends the digits [first, last) to `value`, failing on overflow. Up to 18 digits at a time
+// fit in 64 bits, so the 128-bit checks run once per chunk instead of once per digit.
 bool accumulate_digits(const char* first, const char* last, minor_units& value) noexcept {
-    for (; first != last; ++first) {
-        if (!checked_mul(value, 10, value) || !checked_add(value, *first - '0', value)) {
+    constexpr std::ptrdiff_t chunk_digits = powers_of_ten.size() - 1;
+    while (first != last) {
+        const auto length = std::min(last - first, chunk_digits);
+        const char* const chunk_end = first + length;
+        std::int64_t chunk = 0;
+        for (; first != chunk_end; ++first) {
+            chunk = chunk * 10 + (*first - '0');
+        }
+
+        const auto shift = powers_of_ten[static_cast<std::size_t>(length)];
+        if (!checked_mul(value, shift, value) || !checked_add(value, chunk, value)) {
             return false;
         }
     }

@@ -84,9 +84,9 @@ int main() {
     }
 
     // 2. Bind the mandate's parameters for one token. `daily` keeps its default.
-    const mandate::bind_result bound = mandate::bind(
-        compiled.compiled, "api_metering",
-        R"({"payee": "acct_weather", "per_call": "0.05 USD", "daily": "0.20 USD"})");
+    const mandate::bind_result bound =
+        mandate::bind(compiled.compiled, "api_metering",
+                      R"({"payee": "acct_weather", "per_call": "0.05 USD", "daily": "0.20 USD"})");
     if (!bound.ok()) {
         for (const std::string& error : bound.errors) std::printf("bind: %s\n", error.c_str());
         return 1;
@@ -94,8 +94,8 @@ int main() {
     const mandate::bound_mandate& token = *bound.mandate;
 
     // Binding checks arguments against the declared types.
-    const mandate::bind_result wrong = mandate::bind(compiled.compiled, "api_metering",
-                                                     R"({"payee": "acct_weather"})");
+    const mandate::bind_result wrong =
+        mandate::bind(compiled.compiled, "api_metering", R"({"payee": "acct_weather"})");
     if (wrong.ok() || wrong.errors.empty()) {
         std::printf("expected bind to refuse a missing per_call\n");
         ++failures;
@@ -111,49 +111,27 @@ int main() {
     expect("decide ch_1 again", mandate::decide(token, state, first), "approve");
     expect("authorize ch_1", mandate::authorize(token, state, first), "approve");
 
-    expect("ch_2 over per_call",
-           mandate::authorize(token, state,
-                              make_charge("ch_2", "acct_weather", "0.10", "USD",
-                                          "2026-12-01T10:00:05Z")),
-           "amount_over_limit");
-    expect("ch_3 other seller",
-           mandate::authorize(token, state,
-                              make_charge("ch_3", "acct_other", "0.05", "USD",
-                                          "2026-12-01T10:00:06Z")),
-           "seller_not_allowed");
-    expect("ch_4 in euros",
-           mandate::authorize(token, state,
-                              make_charge("ch_4", "acct_weather", "0.05", "EUR",
-                                          "2026-12-01T10:00:07Z")),
-           "currency_not_allowed");
-    expect("ch_5",
-           mandate::authorize(token, state,
-                              make_charge("ch_5", "acct_weather", "0.05", "USD",
-                                          "2026-12-01T10:00:10Z")),
-           "approve");
-    expect("ch_6",
-           mandate::authorize(token, state,
-                              make_charge("ch_6", "acct_weather", "0.05", "USD",
-                                          "2026-12-01T10:00:20Z")),
-           "approve");
-    // Three approved in the last minute: the rolling limit declines the fourth.
-    expect("ch_7 fourth in a minute",
-           mandate::authorize(token, state,
-                              make_charge("ch_7", "acct_weather", "0.05", "USD",
-                                          "2026-12-01T10:00:30Z")),
-           "limit_exceeded");
-    // The window is (t - 1m, t]: at 10:01:00 the charge of 10:00:00 has left it.
-    expect("ch_8 a minute later",
-           mandate::authorize(token, state,
-                              make_charge("ch_8", "acct_weather", "0.05", "USD",
-                                          "2026-12-01T10:01:00Z")),
-           "approve");
-    // Earlier than a charge already counted: refused rather than rewriting history.
-    expect("ch_9 out of order",
-           mandate::authorize(token, state,
-                              make_charge("ch_9", "acct_weather", "0.05", "USD",
-                                          "2026-12-01T10:00:59Z")),
-           "invalid_charge");
+    // Each charge with the decision it must get, in time order.
+    struct scripted_charge {
+        std::string_view id, seller, amount, currency, at, expected;
+    };
+    constexpr scripted_charge script[] = {
+        {"ch_2", "acct_weather", "0.10", "USD", "2026-12-01T10:00:05Z", "amount_over_limit"},
+        {"ch_3", "acct_other", "0.05", "USD", "2026-12-01T10:00:06Z", "seller_not_allowed"},
+        {"ch_4", "acct_weather", "0.05", "EUR", "2026-12-01T10:00:07Z", "currency_not_allowed"},
+        {"ch_5", "acct_weather", "0.05", "USD", "2026-12-01T10:00:10Z", "approve"},
+        {"ch_6", "acct_weather", "0.05", "USD", "2026-12-01T10:00:20Z", "approve"},
+        // Three approved in the last minute: the rolling limit declines a fourth.
+        {"ch_7", "acct_weather", "0.05", "USD", "2026-12-01T10:00:30Z", "limit_exceeded"},
+        // The window is (t - 1m, t]: at 10:01:00 the charge of 10:00:00 has left it.
+        {"ch_8", "acct_weather", "0.05", "USD", "2026-12-01T10:01:00Z", "approve"},
+        // Earlier than a charge already counted: declined rather than rewriting history.
+        {"ch_9", "acct_weather", "0.05", "USD", "2026-12-01T10:00:59Z", "invalid_charge"},
+    };
+    for (const scripted_charge& c : script) {
+        const mandate::charge request = make_charge(c.id, c.seller, c.amount, c.currency, c.at);
+        expect(c.id, mandate::authorize(token, state, request), c.expected);
+    }
     if (state.approved_count() != 4) {
         std::printf("expected 4 approved charges, counted %lld\n",
                     static_cast<long long>(state.approved_count()));
@@ -205,11 +183,9 @@ int main() {
 
     // 5. Another token bound to the same mandate has budgets of its own.
     mandate::budget_state other_token(token);
-    expect("other token ch_13",
-           mandate::authorize(token, other_token,
-                              make_charge("ch_13", "acct_weather", "0.05", "USD",
-                                          "2026-12-01T10:05:00Z")),
-           "approve");
+    const mandate::charge fresh =
+        make_charge("ch_13", "acct_weather", "0.05", "USD", "2026-12-01T10:05:00Z");
+    expect("ch_13 on another token", mandate::authorize(token, other_token, fresh), "approve");
 
     std::printf("%s\n", failures == 0 ? "all decisions as expected" : "UNEXPECTED DECISIONS");
     return failures == 0 ? 0 : 1;

@@ -261,7 +261,8 @@ struct parameter
                  pegtl::opt<ws, default_value>> {};
 struct parameter_list
     : pegtl::seq<pegtl::one<'('>, ws,
-                 pegtl::opt<parameter, ws, pegtl::star<pegtl::one<','>, ws, pegtl::must<parameter>, ws>>,
+                 pegtl::opt<pegtl::not_at<close_paren>, pegtl::must<parameter>, ws,
+                            pegtl::star<pegtl::one<','>, ws, pegtl::must<parameter>, ws>>,
                  pegtl::must<close_paren>> {};
 struct body_end : pegtl::one<'}'> {};
 struct body_start : pegtl::one<'{'> {};

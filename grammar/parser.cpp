@@ -198,7 +198,11 @@ ast::expr convert_expr(const node& n, std::size_t depth) {
         for (std::size_t i = 1; i < n.children.size(); ++i) {
             ast::expr access;
             access.kind = ast::expr_kind::field;
-            access.where = location_of(*n.children[i]);
+            // From the start of the base to the end of the field name, so that an
+            // operator's location, taken from its left operand, starts where it does.
+            const ast::location name = location_of(*n.children[i]);
+            access.where = current.where;
+            access.where.length = name.offset + name.length - current.where.offset;
             access.text = n.children[i]->string();
             access.operands.push_back(std::move(current));
             current = std::move(access);

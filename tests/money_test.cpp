@@ -97,8 +97,8 @@ struct splitmix {
         case 1:
             return raw >> below(64);
         case 2: {
-            constexpr std::int64_t edges[] = {0, 1, -1, 2, -2, 10, std::numeric_limits<std::int64_t>::max(),
-                                              std::numeric_limits<std::int64_t>::min()};
+            constexpr std::int64_t edges[] = {0,  1,  -1, 2, -2, 10, INT64_MAX, INT64_MIN,
+                                              INT64_MAX - 1, INT64_MIN + 1};
             return edges[below(std::size(edges))];
         }
         default:

@@ -224,7 +224,8 @@ TEST_CASE("budget and limit windows", "[language]") {
     CHECK_FALSE(day.per.zone.has_value());
     CHECK_FALSE(day.per.week_start.has_value());
 
-    const auto week = parse_clause("budget 25.00 USD per week starting sunday in \"Europe/Berlin\"");
+    const auto week =
+        parse_clause("budget 25.00 USD per week starting sunday in \"Europe/Berlin\"");
     CHECK(week.per.unit == mandate::calendar_unit::week);
     REQUIRE(week.per.week_start.has_value());
     CHECK(*week.per.week_start == date::Sunday);
@@ -305,6 +306,9 @@ TEST_CASE("field access chains", "[language]") {
     CHECK(field.operands[0].text == "seller");
     CHECK(field.operands[0].operands[0].kind == expr_kind::name);
     CHECK(field.operands[0].operands[0].text == "charge");
+    // A field access covers its base: "charge.seller.country" from column 11.
+    CHECK(field.where.column == 11);
+    CHECK(field.where.length == std::string_view("charge.seller.country").size());
 }
 
 TEST_CASE("operator precedence: * over + - over comparisons over not, and, or", "[language]") {
@@ -419,7 +423,7 @@ TEST_CASE("syntax errors are one diagnostic at the mistake", "[language]") {
         // unterminated list
         {"mandate m {\n  seller in [\"a\", \"b\"\n}\n", 3, 1, "expected ',' or ']'"},
         // unterminated text
-        {"mandate m {\n  seller in [\"abc]\n}\n", 2, 18, "unterminated text"},
+        {"mandate m {\n  seller in [\"abc]\n}\n", 2, 19, "unterminated text"},
         // missing 'in'
         {"mandate m {\n  seller [\"a\"]\n}\n", 2, 10, "expected 'in'"},
         // amount without comparison
@@ -431,7 +435,7 @@ TEST_CASE("syntax errors are one diagnostic at the mistake", "[language]") {
         // limit without 'charges'
         {"mandate m {\n  limit 5 per day\n}\n", 2, 11, "expected 'charges'"},
         // starting without a weekday
-        {"mandate m {\n  budget 1 USD per week starting someday\n}\n", 2, 36, "weekday"},
+        {"mandate m {\n  budget 1 USD per week starting someday\n}\n", 2, 34, "weekday"},
         // require ... else without decline
         {"mandate m {\n  require true else reject\n}\n", 2, 21, "expected 'decline'"},
         // decline without when
@@ -451,7 +455,7 @@ TEST_CASE("syntax errors are one diagnostic at the mistake", "[language]") {
         // a quantifier without ':'
         {"mandate m {\n  require every x in charge.items x\n}\n", 2, 35, "expected ':'"},
         // a reserved word as a parameter name
-        {"mandate m(in: text) {}\n", 1, 11, "expected a name"},
+        {"mandate m(in: text) {}\n", 1, 11, "expected a parameter"},
         // a missing closing brace
         {"mandate m {\n  currency USD\n", 3, 1, "expected a clause"},
     };
