@@ -406,6 +406,13 @@ private:
             } else if (checked.result.is_list) {
                 error(operand.where, "lists cannot contain lists");
                 failed = true;
+            } else if (checked.result.base == base_type::charge ||
+                       checked.result.base == base_type::seller ||
+                       checked.result.base == base_type::item) {
+                error(operand.where, "lists hold values (text, int, money, time, duration, "
+                                     "zone), not a whole " + model::to_string(checked.result),
+                      "name the field you mean, such as charge.seller.id");
+                failed = true;
             } else if (element.base == base_type::empty) {
                 element = checked.result;
             } else if (checked.result != element) {
@@ -874,6 +881,12 @@ private:
 
 check_result check(const ast::policy_file& file, std::string_view source) {
     check_result result;
+    if (file.mandates.empty()) {
+        result.diagnostics.push_back(grammar::make_diagnostic(
+            source, file.file_name, ast::location{}, "the file holds no mandate",
+            "declare one: mandate NAME(PARAMETERS) { CLAUSES }"));
+        return result;
+    }
     std::map<std::string, ast::location> names;
     for (const auto& decl : file.mandates) {
         const auto [previous, inserted] = names.emplace(decl.name, decl.where);

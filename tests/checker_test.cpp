@@ -249,3 +249,18 @@ TEST_CASE("a checker diagnostic renders with its caret under the mistake", "[che
                                        "    |             ^~~~~~~~~~\n"
                                        "    = help: "));
 }
+
+TEST_CASE("whole records cannot be put in lists, and an empty file is refused",
+          "[checker]") {
+    const auto records = mandate::compile(
+        "mandate m() {\n  require every s in [charge.seller]: true\n}\n", "records.mandate");
+    REQUIRE_FALSE(records.ok());
+    REQUIRE(records.diagnostics.size() == 1);
+    CHECK(records.diagnostics[0].line == 2);
+    CHECK(records.diagnostics[0].message.find("not a whole seller") != std::string::npos);
+
+    const auto empty = mandate::compile("# nothing here\n", "empty.mandate");
+    REQUIRE_FALSE(empty.ok());
+    REQUIRE(empty.diagnostics.size() == 1);
+    CHECK(empty.diagnostics[0].message == "the file holds no mandate");
+}
