@@ -209,7 +209,9 @@ bind_result bind(const std::shared_ptr<const policy>& compiled, std::string_view
             return result;
         }
     }
-    for (const auto& [name, argument] : arguments.items()) {
+    for (const auto& entry : arguments.items()) {
+        // A named variable, not a structured binding: clang 14 cannot capture those.
+        const std::string name = entry.key();
         const bool known = std::any_of(program->parameters.begin(), program->parameters.end(),
                                        [&](const auto& p) { return p.name == name; });
         if (!known) errors.push_back("unknown argument '" + name + "'");

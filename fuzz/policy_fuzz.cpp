@@ -2,13 +2,15 @@
 //
 // Whatever the bytes are, compiling must return either a policy or at least one
 // error with a position, never crash or throw. When the bytes compile, every
-// mandate whose parameters all have defaults is bound and asked to decide a few
-// fixed charges, so the compiled decision graph is exercised too.
+// mandate is bound (with a sample argument for each parameter that has no default)
+// and asked to decide a few fixed charges, so the decision graph is exercised too.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "mandate/charge.hpp"
 #include "mandate/decision.hpp"
@@ -26,9 +28,12 @@ void require(bool holds) {
     }
 }
 
+constexpr std::uint8_t every_item_field =
+    mandate::item_sku | mandate::item_category | mandate::item_quantity | mandate::item_unit_price;
+
 constexpr mandate::line_item paper_items[] = {
-    {"A4-500", "paper", 2, 625, mandate::item_sku | mandate::item_category |
-                                    mandate::item_quantity | mandate::item_unit_price},
+    {"A4-500", "paper", 2, 625, every_item_field},
+    {"TN-12", "toner", 1, 0, every_item_field},
 };
 
 // A complete charge, one with only an amount, and one with nothing: together they
@@ -73,15 +78,37 @@ bool same_outcome(const mandate::decision& first, const mandate::decision& secon
            first.detail == second.detail;
 }
 
+// A value of the right type for a parameter, so mandates without defaults bind too.
+nlohmann::json sample_argument(mandate::param_type type) {
+    switch (type) {
+        case mandate::param_type::text:
+            return "acct_staples";
+        case mandate::param_type::integer:
+            return 5;
+        case mandate::param_type::money:
+            return "10.00 USD";
+        case mandate::param_type::time:
+            return "2026-12-03T10:00:00Z";
+        case mandate::param_type::length:
+            return "1h";
+        case mandate::param_type::zone:
+            return "America/New_York";
+    }
+    return nullptr;
+}
+
 void exercise(const std::shared_ptr<const mandate::policy>& compiled,
               const std::string& mandate_name) {
+    nlohmann::json arguments = nlohmann::json::object();
     for (const auto& parameter : compiled->parameters(mandate_name)) {
         if (!parameter.has_default) {
-            return;
+            const nlohmann::json sample = sample_argument(parameter.type);
+            arguments[parameter.name] =
+                parameter.is_list ? nlohmann::json::array({sample}) : sample;
         }
     }
 
-    const mandate::bind_result bound = mandate::bind(compiled, mandate_name, "{}");
+    const mandate::bind_result bound = mandate::bind(compiled, mandate_name, arguments.dump());
     if (!bound.ok()) {
         return;
     }
