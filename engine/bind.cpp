@@ -306,7 +306,8 @@ bind_result bind(const std::shared_ptr<const policy>& compiled, std::string_view
                     if (s.kind == detail::step_kind::budget) {
                         r.amount = money{v.units, v.unit};
                         if (v.units <= 0) {
-                            errors.push_back(clause_name(s) + ": the budget must be more than zero");
+                            errors.push_back(clause_name(s) +
+                                             ": the budget must be more than zero");
                         }
                     } else {
                         r.count = v.integer;

@@ -810,7 +810,8 @@ private:
             out.valid_until->kind == model::expr_kind::literal &&
             out.valid_from->result == time_type && out.valid_until->result == time_type &&
             out.valid_from->value.at >= out.valid_until->value.at) {
-            error(c.valid_until->where, "this validity window is empty: 'until' is not after 'from'",
+            error(c.valid_until->where,
+                  "this validity window is empty: 'until' is not after 'from'",
                   "the mandate holds for from <= t < until");
         }
     }

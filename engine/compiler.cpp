@@ -165,11 +165,11 @@ private:
             return emit(n);
         }
         // charge.X and charge.seller.X both read straight from the charge.
-        n.code = opcode::charge_field;
-        n.a = static_cast<std::uint32_t>(e.member);
         if (e.member == model::field::charge_seller) {
             throw std::logic_error("charge.seller is only readable through its fields");
         }
+        n.code = opcode::charge_field;
+        n.a = static_cast<std::uint32_t>(e.member);
         return emit(n);
     }
 

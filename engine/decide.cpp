@@ -41,6 +41,16 @@ decision decline_as(const bound_image& bound, const step& s, reason code,
     return d;
 }
 
+// Money is never converted: a charge that meets a cap or budget in another
+// currency declines.
+decision currency_mismatch(const bound_image& bound, const step& s, const money& observed,
+                           const money& limit) noexcept {
+    decision d = decline_as(bound, s, reason::currency_not_allowed, detail_kind::currency_mismatch);
+    d.observed = observed;
+    d.limit = limit;
+    return d;
+}
+
 decision missing_field(const bound_image& bound, const step& s, charge_field field) noexcept {
     decision d = decline_as(bound, s, reason::invalid_charge, detail_kind::missing_field);
     d.field = field;
@@ -93,7 +103,7 @@ window_usage usage_at(const step& s, const resolved_step& r, const budget_state:
     switch (s.window) {
         case model::window_kind::total: return {w.spent, w.count};
         case model::window_kind::calendar:
-            if (w.start < w.end && w.start <= at && at < w.end) return {w.spent, w.count};
+            if (w.current.contains(at)) return {w.spent, w.count};
             return {};  // a new period begins
         case model::window_kind::rolling: {
             // Charges at or before at - length have left the window (t - D, t].
@@ -116,13 +126,8 @@ decision fault_decision(const bound_image& bound, const step& s,
                         const detail::eval_frame& frame) noexcept {
     switch (frame.failure) {
         case detail::fault::missing_field: return missing_field(bound, s, frame.missing);
-        case detail::fault::currency_mismatch: {
-            decision d =
-                decline_as(bound, s, reason::currency_not_allowed, detail_kind::currency_mismatch);
-            d.observed = frame.left;
-            d.limit = frame.right;
-            return d;
-        }
+        case detail::fault::currency_mismatch:
+            return currency_mismatch(bound, s, frame.left, frame.right);
         case detail::fault::overflow:
         case detail::fault::none: break;
     }
@@ -199,11 +204,7 @@ decision decide(const bound_mandate& mandate, const budget_state& state,
             }
             case step_kind::amount: {
                 if (r.amount.unit != amount.unit) {
-                    decision d = decline_as(bound, s, reason::currency_not_allowed,
-                                            detail_kind::currency_mismatch);
-                    d.observed = amount;
-                    d.limit = r.amount;
-                    return d;
+                    return currency_mismatch(bound, s, amount, r.amount);
                 }
                 bool within = true;
                 switch (s.compare) {
@@ -258,11 +259,7 @@ decision decide(const bound_mandate& mandate, const budget_state& state,
                 break;
             case step_kind::budget: {
                 if (r.amount.unit != amount.unit) {
-                    decision d = decline_as(bound, s, reason::currency_not_allowed,
-                                            detail_kind::currency_mismatch);
-                    d.observed = amount;
-                    d.limit = r.amount;
-                    return d;
+                    return currency_mismatch(bound, s, amount, r.amount);
                 }
                 const window_usage usage =
                     usage_at(s, r, windows[s.window_index], request.at);
@@ -323,10 +320,8 @@ void record(const bound_mandate& mandate, budget_state& state, const charge& req
         switch (s.window) {
             case model::window_kind::total: break;
             case model::window_kind::calendar:
-                if (!(w.start < w.end && w.start <= at && at < w.end)) {
-                    const period current = calendar_period(at, s.unit, s.week_start, r.zone);
-                    w.start = current.start;
-                    w.end = current.end;
+                if (!w.current.contains(at)) {
+                    w.current = calendar_period(at, s.unit, s.week_start, r.zone);
                     w.spent = 0;
                     w.count = 0;
                 }

@@ -66,8 +66,10 @@ struct string_hash {
 struct value_set {
     value_kind element = value_kind::none;
     std::deque<std::string> storage;  // owns the text the views below point at
-    std::vector<std::string_view> few_texts;  // linear scan when small
-    std::unordered_set<std::string_view, string_hash, std::equal_to<>> many_texts;
+    // Every distinct text is in `texts`; while there are few, `few_texts` holds
+    // them too, because a linear scan of a handful beats hashing the charge's text.
+    std::vector<std::string_view> few_texts;
+    std::unordered_set<std::string_view, string_hash, std::equal_to<>> texts;
     std::vector<std::int64_t> integers;       // sorted
     std::vector<value> others;                // money and the rest: linear
     // Domains: exact names, and the suffixes of "*.suffix" patterns.
@@ -149,7 +151,6 @@ struct step {
     std::uint32_t zone = no_node;
     std::uint32_t length = no_node;
     std::uint32_t window_index = 0;
-    std::uint32_t fields_needed = 0;  // charge_field bits
 };
 
 // A set whose elements are known when the program compiles (built once) or only
@@ -160,8 +161,6 @@ struct set_slot {
     bool is_currency = false;
     std::shared_ptr<const value_set> compiled;  // null when it needs arguments
 };
-
-struct list_slot;
 
 struct mandate_program {
     std::string name;

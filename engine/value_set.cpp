@@ -13,18 +13,25 @@ constexpr std::size_t linear_scan_limit = 8;
 
 void value_set::add_text(std::string_view text) {
     storage.emplace_back(text);
-    const std::string_view kept = storage.back();
-    if (many_texts.insert(kept).second) few_texts.push_back(kept);
+    if (!texts.insert(storage.back()).second) {
+        storage.pop_back();  // a duplicate: nothing refers to the copy
+        return;
+    }
+    if (texts.size() <= linear_scan_limit) {
+        few_texts.push_back(storage.back());
+    } else {
+        few_texts.clear();
+    }
 }
 
 bool value_set::contains_text(std::string_view text) const noexcept {
-    if (few_texts.size() <= linear_scan_limit) {
+    if (texts.size() <= linear_scan_limit) {
         for (const std::string_view candidate : few_texts) {
             if (candidate == text) return true;
         }
         return false;
     }
-    return many_texts.find(text) != many_texts.end();
+    return texts.find(text) != texts.end();
 }
 
 bool value_set::contains_integer(std::int64_t number) const noexcept {

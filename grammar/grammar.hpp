@@ -183,11 +183,13 @@ struct multiplicative
     : pegtl::seq<unary, pegtl::star<ws, op_multiply, ws, pegtl::must<unary>>> {};
 struct additive
     : pegtl::seq<multiplicative,
-                 pegtl::star<ws, pegtl::sor<op_add, op_subtract>, ws, pegtl::must<multiplicative>>> {};
+                 pegtl::star<ws, pegtl::sor<op_add, op_subtract>, ws,
+                             pegtl::must<multiplicative>>> {};
 struct comparison_op
     : pegtl::sor<op_equal, op_not_equal, op_less_equal, op_greater_equal, op_less, op_greater,
                  op_not_in, op_in> {};
-struct comparison : pegtl::seq<additive, pegtl::opt<ws, comparison_op, ws, pegtl::must<additive>>> {};
+struct comparison
+    : pegtl::seq<additive, pegtl::opt<ws, comparison_op, ws, pegtl::must<additive>>> {};
 struct logical_not;
 struct negation : pegtl::sor<logical_not, comparison> {};
 struct logical_not : pegtl::seq<kw_not, ws, pegtl::must<negation>> {};
@@ -200,8 +202,10 @@ struct expression : pegtl::seq<disjunction> {};
 
 // Clauses.
 struct list_operand : expression {};
-struct seller_clause : pegtl::seq<kw_seller, ws, pegtl::must<kw_in>, ws, pegtl::must<list_operand>> {};
-struct domain_clause : pegtl::seq<kw_domain, ws, pegtl::must<kw_in>, ws, pegtl::must<list_operand>> {};
+struct seller_clause
+    : pegtl::seq<kw_seller, ws, pegtl::must<kw_in>, ws, pegtl::must<list_operand>> {};
+struct domain_clause
+    : pegtl::seq<kw_domain, ws, pegtl::must<kw_in>, ws, pegtl::must<list_operand>> {};
 struct currency_clause
     : pegtl::seq<kw_currency, ws, pegtl::opt<kw_in, ws>, pegtl::must<list_operand>> {};
 struct amount_op
@@ -232,11 +236,13 @@ struct period : pegtl::sor<rolling_window, calendar_window> {};
 struct total_window : kw_total {};
 struct window : pegtl::sor<total_window, pegtl::seq<kw_per, ws, pegtl::must<period>>> {};
 
-struct budget_clause : pegtl::seq<kw_budget, ws, pegtl::must<expression>, ws, pegtl::must<window>> {};
+struct budget_clause
+    : pegtl::seq<kw_budget, ws, pegtl::must<expression>, ws, pegtl::must<window>> {};
 struct limit_clause
     : pegtl::seq<kw_limit, ws, pegtl::must<expression>, ws, pegtl::must<kw_charges>, ws,
                  pegtl::must<window>> {};
-struct require_else : pegtl::seq<kw_else, ws, pegtl::must<kw_decline>, ws, pegtl::must<reason_code>> {};
+struct require_else
+    : pegtl::seq<kw_else, ws, pegtl::must<kw_decline>, ws, pegtl::must<reason_code>> {};
 struct require_clause
     : pegtl::seq<kw_require, ws, pegtl::must<expression>, pegtl::opt<ws, require_else>> {};
 struct decline_clause
@@ -278,36 +284,67 @@ struct policy_file : pegtl::seq<ws, pegtl::star<mandate_decl, ws>, pegtl::must<e
 template <typename Rule>
 inline constexpr const char* error_message = nullptr;
 
-template <> inline constexpr auto error_message<mandate_name> = "expected a mandate name such as office_supplies";
-template <> inline constexpr auto error_message<body_start> = "expected '{' to open the mandate's clauses";
-template <> inline constexpr auto error_message<body_end> = "expected a clause (seller, domain, currency, amount, category, country, valid, budget, limit, require, decline) or '}'";
-template <> inline constexpr auto error_message<end_of_file> = "expected a mandate declaration: mandate NAME(PARAMETERS) { CLAUSES }";
+template <>
+inline constexpr auto error_message<mandate_name> =
+    "expected a mandate name such as office_supplies";
+template <>
+inline constexpr auto error_message<body_start> =
+    "expected '{' to open the mandate's clauses";
+template <>
+inline constexpr auto error_message<body_end> =
+    "expected a clause (seller, domain, currency, amount, category, country, valid, budget, "
+    "limit, require, decline) or '}'";
+template <>
+inline constexpr auto error_message<end_of_file> =
+    "expected a mandate declaration: mandate NAME(PARAMETERS) { CLAUSES }";
 template <> inline constexpr auto error_message<close_paren> = "expected ')'";
 template <> inline constexpr auto error_message<open_paren> = "expected '('";
 template <> inline constexpr auto error_message<colon> = "expected ':'";
 template <> inline constexpr auto error_message<list_end> = "expected ',' or ']' in the list";
-template <> inline constexpr auto error_message<text_end> = "unterminated text: expected '\"' before the end of the line";
+template <>
+inline constexpr auto error_message<text_end> =
+    "unterminated text: expected '\"' before the end of the line";
 template <> inline constexpr auto error_message<expression> = "expected an expression";
-template <> inline constexpr auto error_message<list_operand> = "expected a list such as [\"a\", \"b\"] or a parameter";
+template <>
+inline constexpr auto error_message<list_operand> =
+    "expected a list such as [\"a\", \"b\"] or a parameter";
 template <> inline constexpr auto error_message<unary> = "expected an operand";
 template <> inline constexpr auto error_message<multiplicative> = "expected an operand";
 template <> inline constexpr auto error_message<additive> = "expected an operand";
 template <> inline constexpr auto error_message<negation> = "expected an operand";
 template <> inline constexpr auto error_message<conjunction> = "expected an operand";
 template <> inline constexpr auto error_message<field_name> = "expected a field name after '.'";
-template <> inline constexpr auto error_message<identifier> = "expected a name (lower case letters, digits and '_', not a reserved word)";
+template <>
+inline constexpr auto error_message<identifier> =
+    "expected a name (lower case letters, digits and '_', not a reserved word)";
 template <> inline constexpr auto error_message<kw_in> = "expected 'in'";
 template <> inline constexpr auto error_message<kw_when> = "expected 'when'";
 template <> inline constexpr auto error_message<kw_decline> = "expected 'decline'";
-template <> inline constexpr auto error_message<kw_charges> = "expected 'charges': limit N charges per ...";
-template <> inline constexpr auto error_message<reason_code> = "expected a reason code such as item_not_allowed";
-template <> inline constexpr auto error_message<amount_op> = "expected a comparison: amount <= CAP, amount < CAP, amount >= MIN or amount > MIN";
-template <> inline constexpr auto error_message<valid_bounds> = "expected 'from TIME' and/or 'until TIME'";
-template <> inline constexpr auto error_message<window> = "expected a window: 'per day|week|month|year', 'per rolling DURATION' or 'total'";
-template <> inline constexpr auto error_message<period> = "expected 'day', 'week', 'month', 'year' or 'rolling DURATION' after 'per'";
+template <>
+inline constexpr auto error_message<kw_charges> =
+    "expected 'charges': limit N charges per ...";
+template <>
+inline constexpr auto error_message<reason_code> =
+    "expected a reason code such as item_not_allowed";
+template <>
+inline constexpr auto error_message<amount_op> =
+    "expected a comparison: amount <= CAP, amount < CAP, amount >= MIN or amount > MIN";
+template <>
+inline constexpr auto error_message<valid_bounds> =
+    "expected 'from TIME' and/or 'until TIME'";
+template <>
+inline constexpr auto error_message<window> =
+    "expected a window: 'per day|week|month|year', 'per rolling DURATION' or 'total'";
+template <>
+inline constexpr auto error_message<period> =
+    "expected 'day', 'week', 'month', 'year' or 'rolling DURATION' after 'per'";
 template <> inline constexpr auto error_message<weekday> = "expected a weekday such as monday";
-template <> inline constexpr auto error_message<type_name> = "expected a type: text, int, money, time, duration, zone or list<TYPE>";
-template <> inline constexpr auto error_message<scalar_type> = "expected a type: text, int, money, time, duration or zone";
+template <>
+inline constexpr auto error_message<type_name> =
+    "expected a type: text, int, money, time, duration, zone or list<TYPE>";
+template <>
+inline constexpr auto error_message<scalar_type> =
+    "expected a type: text, int, money, time, duration or zone";
 template <> inline constexpr auto error_message<type_close> = "expected '>'";
 template <> inline constexpr auto error_message<pegtl::one<'<'>> = "expected '<' after list";
 template <> inline constexpr auto error_message<parameter> = "expected a parameter: NAME: TYPE";

@@ -399,7 +399,8 @@ diagnostic make_diagnostic(std::string_view source, const std::string& file_name
     const std::size_t column_index = offset - begin;
     const std::size_t room =
         d.source_line.size() > column_index ? d.source_line.size() - column_index : 1;
-    d.length = static_cast<std::uint32_t>(std::max<std::size_t>(1, std::min<std::size_t>(where.length, room)));
+    d.length = static_cast<std::uint32_t>(
+        std::max<std::size_t>(1, std::min<std::size_t>(where.length, room)));
     return d;
 }
 

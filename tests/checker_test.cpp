@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "mandate/policy.hpp"
+#include "tests/support.hpp"
 
 namespace {
 
@@ -53,23 +54,7 @@ void check_ok(const std::string& source) {
 }  // namespace
 
 TEST_CASE("the example policy checks cleanly", "[checker]") {
-    check_ok(R"(mandate office_supplies(zone: zone = "America/New_York") {
-  seller in ["acct_staples", "acct_officedepot"]
-  domain in ["staples.com", "*.officedepot.com"]
-  currency USD
-  amount <= 150.00 USD
-  category in [5111, 5943]
-  country in ["US", "CA"]
-  valid from 2026-12-01T00:00:00Z until 2026-12-08T00:00:00Z
-  budget 25.00 USD per week starting monday in zone
-  budget 500.00 USD total
-  limit 20 charges per day
-  limit 5 charges per rolling 1h
-  require every item in charge.items: item.category in ["paper", "toner"]
-    else decline item_not_allowed
-  decline sanctioned_country when charge.seller.country in ["KP", "IR"]
-}
-)");
+    check_ok(mandate::testing::office_example);
 }
 
 TEST_CASE("money of two currencies cannot be compared or combined", "[checker]") {

@@ -11,12 +11,17 @@
 
 #include "mandate/json.hpp"
 #include "mandate/policy.hpp"
+#include "tests/support.hpp"
 
 namespace {
 
 using mandate::charge;
 using mandate::decision;
 using mandate::reason;
+using mandate::testing::bind_ok;
+using mandate::testing::compile_ok;
+using mandate::testing::make_token;
+using mandate::testing::token;
 
 mandate::currency unit_of(std::string_view code) {
     const auto found = mandate::currency::find(code);
@@ -32,48 +37,6 @@ mandate::instant at(std::string_view text) {
     const auto parsed = mandate::parse_rfc3339(text);
     REQUIRE(parsed.has_value());
     return *parsed;
-}
-
-std::shared_ptr<const mandate::policy> compile_ok(const std::string& source) {
-    auto result = mandate::compile(source, "test.mandate");
-    INFO(source);
-    INFO(mandate::render(result.diagnostics));
-    REQUIRE(result.ok());
-    return result.compiled;
-}
-
-std::shared_ptr<const mandate::bound_mandate> bind_ok(
-    const std::shared_ptr<const mandate::policy>& policy, std::string_view name,
-    std::string_view arguments) {
-    auto result = mandate::bind(policy, name, arguments);
-    std::string errors;
-    for (const auto& e : result.errors) errors += e + "\n";
-    INFO(errors);
-    REQUIRE(result.ok());
-    return result.mandate;
-}
-
-// A policy, one bound mandate and its token's state.
-struct token {
-    std::shared_ptr<const mandate::policy> policy;
-    std::shared_ptr<const mandate::bound_mandate> mandate;
-    std::unique_ptr<mandate::budget_state> state;
-
-    decision authorize(const charge& request) {
-        return mandate::authorize(*mandate, *state, request);
-    }
-    decision decide(const charge& request) const {
-        return mandate::decide(*mandate, *state, request);
-    }
-};
-
-token make_token(const std::string& source, std::string_view arguments = "{}",
-                 std::string_view name = "") {
-    token t;
-    t.policy = compile_ok(source);
-    t.mandate = bind_ok(t.policy, name, arguments);
-    t.state = std::make_unique<mandate::budget_state>(*t.mandate);
-    return t;
 }
 
 // `mandate m(PARAMETERS) {` on line 1, the clauses from line 2 on.
@@ -101,11 +64,16 @@ charge full_charge() {
     return c;
 }
 
-charge usd_at(mandate::minor_units cents, std::string_view when) {
+// full_charge() for another amount, currency and time.
+charge charge_in(mandate::minor_units units, std::string_view code, std::string_view when) {
     charge c = full_charge();
-    c.amount = money_of(cents, "USD");
+    c.amount = money_of(units, code);
     c.at = at(when);
     return c;
+}
+
+charge usd_at(mandate::minor_units cents, std::string_view when) {
+    return charge_in(cents, "USD", when);
 }
 
 void check_declined(const decision& d, reason code, std::uint32_t line) {
@@ -258,24 +226,7 @@ TEST_CASE("the first failing clause in source order decides", "[engine]") {
 }
 
 TEST_CASE("the office supplies policy", "[engine]") {
-    auto t = make_token(R"(mandate office_supplies(zone: zone = "America/New_York") {
-  seller in ["acct_staples", "acct_officedepot"]
-  domain in ["staples.com", "*.officedepot.com"]
-  currency USD
-  amount <= 150.00 USD
-  category in [5111, 5943]
-  country in ["US", "CA"]
-  valid from 2026-12-01T00:00:00Z until 2026-12-08T00:00:00Z
-  budget 25.00 USD per week starting monday in zone
-  budget 500.00 USD total
-  limit 20 charges per day
-  limit 5 charges per rolling 1h
-  require every item in charge.items: item.category in ["paper", "toner"]
-    else decline item_not_allowed
-  decline sanctioned_country when charge.seller.country in ["KP", "IR"]
-}
-)",
-                        "{}", "office_supplies");
+    auto t = make_token(mandate::testing::office_example, "{}", "office_supplies");
     const auto charge_json = [](std::string_view amount, std::string_view time,
                                 std::string_view item_category) {
         return std::string(R"({"id": "ch_1", "amount": ")") + std::string(amount) +
@@ -330,8 +281,8 @@ TEST_CASE("budget per week across the New York DST change", "[engine]") {
     CHECK(t.authorize(usd_at(1000, "2026-03-09T04:00:00Z")).approved);
     const auto windows = t.state->windows();
     REQUIRE(windows.size() == 1);
-    CHECK(windows[0].start == at("2026-03-09T04:00:00Z"));
-    CHECK(windows[0].end == at("2026-03-16T04:00:00Z"));
+    CHECK(windows[0].current.start == at("2026-03-09T04:00:00Z"));
+    CHECK(windows[0].current.end == at("2026-03-16T04:00:00Z"));
     CHECK(windows[0].spent == 1000);
 
     // The week before the Sunday 01:59 EST charge: Feb 23 05:00Z to Mar 2 05:00Z.
@@ -346,35 +297,28 @@ TEST_CASE("budget per week across the New York DST change", "[engine]") {
 
 TEST_CASE("budget per month and per day in Berlin", "[engine]") {
     auto month = make_clauses("  budget 10.00 EUR per month in \"Europe/Berlin\"");
-    const auto eur_at = [](mandate::minor_units cents, std::string_view when) {
-        charge c = usd_at(cents, when);
-        c.amount = money_of(cents, "EUR");
-        return c;
-    };
-    CHECK(month.authorize(eur_at(1000, "2026-01-31T22:00:00Z")).approved);
-    check_declined(month.authorize(eur_at(1, "2026-01-31T22:59:59Z")), reason::budget_exceeded, 2);
+    CHECK(month.authorize(charge_in(1000, "EUR", "2026-01-31T22:00:00Z")).approved);
+    check_declined(month.authorize(charge_in(1, "EUR", "2026-01-31T22:59:59Z")),
+                   reason::budget_exceeded, 2);
     // Feb 1 00:00 CET is Jan 31 23:00Z.
-    CHECK(month.authorize(eur_at(1000, "2026-01-31T23:00:00Z")).approved);
+    CHECK(month.authorize(charge_in(1000, "EUR", "2026-01-31T23:00:00Z")).approved);
 
     // DST ends Sunday 2026-10-25 in Berlin: that day is 25 hours long, from
     // Oct 24 22:00Z to Oct 25 23:00Z.
     auto day = make_clauses("  budget 10.00 EUR per day in \"Europe/Berlin\"");
-    CHECK(day.authorize(eur_at(1000, "2026-10-24T22:00:00Z")).approved);
-    check_declined(day.authorize(eur_at(1, "2026-10-25T22:59:59Z")), reason::budget_exceeded, 2);
-    CHECK(day.authorize(eur_at(1, "2026-10-25T23:00:00Z")).approved);
+    CHECK(day.authorize(charge_in(1000, "EUR", "2026-10-24T22:00:00Z")).approved);
+    check_declined(day.authorize(charge_in(1, "EUR", "2026-10-25T22:59:59Z")),
+                   reason::budget_exceeded, 2);
+    CHECK(day.authorize(charge_in(1, "EUR", "2026-10-25T23:00:00Z")).approved);
 }
 
 TEST_CASE("budget per year in Tokyo", "[engine]") {
     auto t = make_clauses("  budget 10000 JPY per year in \"Asia/Tokyo\"");
-    const auto jpy_at = [](mandate::minor_units yen, std::string_view when) {
-        charge c = usd_at(yen, when);
-        c.amount = money_of(yen, "JPY");
-        return c;
-    };
-    CHECK(t.authorize(jpy_at(10000, "2026-01-01T00:00:00Z")).approved);
-    check_declined(t.authorize(jpy_at(1, "2026-12-31T14:59:59Z")), reason::budget_exceeded, 2);
+    CHECK(t.authorize(charge_in(10000, "JPY", "2026-01-01T00:00:00Z")).approved);
+    check_declined(t.authorize(charge_in(1, "JPY", "2026-12-31T14:59:59Z")),
+                   reason::budget_exceeded, 2);
     // 2027-01-01 00:00 JST.
-    CHECK(t.authorize(jpy_at(10000, "2026-12-31T15:00:00Z")).approved);
+    CHECK(t.authorize(charge_in(10000, "JPY", "2026-12-31T15:00:00Z")).approved);
 }
 
 TEST_CASE("rolling windows exclude t - D exactly", "[engine]") {

@@ -10,6 +10,7 @@
 
 #include "mandate/json.hpp"
 #include "mandate/policy.hpp"
+#include "tests/support.hpp"
 
 namespace {
 
@@ -19,22 +20,18 @@ std::shared_ptr<const mandate::policy> load(const std::string& name) {
     REQUIRE(file.good());
     std::ostringstream source;
     source << file.rdbuf();
-    auto compiled = mandate::compile(source.str(), name);
-    INFO(mandate::render(compiled.diagnostics));
-    REQUIRE(compiled.ok());
-    return compiled.compiled;
+    return mandate::testing::compile_ok(source.str(), name);
 }
 
-mandate::decision run(const mandate::bound_mandate& m, mandate::budget_state& state,
-                      const std::string& json) {
+mandate::decision run(mandate::testing::token& t, const std::string& json) {
     mandate::charge_document document;
     std::string error;
     REQUIRE(mandate::decode_charge(json, document, error));
-    return mandate::authorize(m, state, document.view());
+    return t.authorize(document.view());
 }
 
-std::string charge_json(const std::string& seller, const std::string& amount,
-                        const std::string& at, const std::string& currency = "USD") {
+std::string charge_json(const std::string& seller, const std::string& amount, const std::string& at,
+                        const std::string& currency = "USD") {
     return R"({"amount": ")" + amount + R"(", "currency": ")" + currency + R"(", "at": ")" + at +
            R"(", "seller": {"id": ")" + seller + R"("}})";
 }
@@ -55,77 +52,58 @@ TEST_CASE("every stdlib policy compiles", "[stdlib]") {
 
 TEST_CASE("api_metering caps each call and the day, and stops retry loops", "[stdlib]") {
     auto policy = load("api_metering.mandate");
-    auto bound = mandate::bind(policy, "", R"({"payee": "acct_data", "per_call": "0.05 USD",
+    mandate::testing::token t(policy, R"({"payee": "acct_data", "per_call": "0.05 USD",
                                               "daily": "0.12 USD"})");
-    REQUIRE(bound.ok());
-    mandate::budget_state state(*bound.mandate);
-    CHECK(run(*bound.mandate, state, charge_json("acct_data", "0.05", "2026-12-03T10:00:00Z"))
-              .approved);
-    CHECK(run(*bound.mandate, state, charge_json("acct_data", "0.06", "2026-12-03T10:00:01Z"))
-              .code == mandate::reason::amount_over_limit);
-    CHECK(run(*bound.mandate, state, charge_json("acct_other", "0.01", "2026-12-03T10:00:02Z"))
-              .code == mandate::reason::seller_not_allowed);
-    CHECK(run(*bound.mandate, state, charge_json("acct_data", "0.05", "2026-12-03T10:00:03Z"))
-              .approved);
-    CHECK(run(*bound.mandate, state, charge_json("acct_data", "0.05", "2026-12-03T10:00:04Z"))
-              .code == mandate::reason::budget_exceeded);
+    CHECK(run(t, charge_json("acct_data", "0.05", "2026-12-03T10:00:00Z")).approved);
+    CHECK(run(t, charge_json("acct_data", "0.06", "2026-12-03T10:00:01Z")).code ==
+          mandate::reason::amount_over_limit);
+    CHECK(run(t, charge_json("acct_other", "0.01", "2026-12-03T10:00:02Z")).code ==
+          mandate::reason::seller_not_allowed);
+    CHECK(run(t, charge_json("acct_data", "0.05", "2026-12-03T10:00:03Z")).approved);
+    CHECK(run(t, charge_json("acct_data", "0.05", "2026-12-03T10:00:04Z")).code ==
+          mandate::reason::budget_exceeded);
     // The next UTC day has a fresh budget.
-    CHECK(run(*bound.mandate, state, charge_json("acct_data", "0.05", "2026-12-04T00:00:00Z"))
-              .approved);
+    CHECK(run(t, charge_json("acct_data", "0.05", "2026-12-04T00:00:00Z")).approved);
 }
 
 TEST_CASE("one_time_purchase approves one charge and nothing after it", "[stdlib]") {
     auto policy = load("one_time_purchase.mandate");
-    auto bound = mandate::bind(policy, "", R"({"merchant_id": "acct_shop",
+    mandate::testing::token t(policy, R"({"merchant_id": "acct_shop",
         "max_amount": "80.00 EUR", "expires_at": "2026-12-10T00:00:00Z"})");
-    REQUIRE(bound.ok());
-    mandate::budget_state state(*bound.mandate);
-    CHECK(run(*bound.mandate, state, charge_json("acct_shop", "80.00", "2026-12-03T10:00:00Z"))
-              .code == mandate::reason::currency_not_allowed);
-    CHECK(run(*bound.mandate, state,
-              charge_json("acct_shop", "79.99", "2026-12-03T10:00:00Z", "EUR"))
-              .approved);
+    CHECK(run(t, charge_json("acct_shop", "80.00", "2026-12-03T10:00:00Z")).code ==
+          mandate::reason::currency_not_allowed);
+    CHECK(run(t, charge_json("acct_shop", "79.99", "2026-12-03T10:00:00Z", "EUR")).approved);
     // 0.01 more fits the 80.00 EUR lifetime budget, so the count limit declines it;
     // 0.02 more does not fit, and the budget (written first) declines it.
-    CHECK(run(*bound.mandate, state,
-              charge_json("acct_shop", "0.01", "2026-12-03T10:01:00Z", "EUR"))
-              .code == mandate::reason::limit_exceeded);
-    CHECK(run(*bound.mandate, state,
-              charge_json("acct_shop", "0.02", "2026-12-03T10:02:00Z", "EUR"))
-              .code == mandate::reason::budget_exceeded);
+    CHECK(run(t, charge_json("acct_shop", "0.01", "2026-12-03T10:01:00Z", "EUR")).code ==
+          mandate::reason::limit_exceeded);
+    CHECK(run(t, charge_json("acct_shop", "0.02", "2026-12-03T10:02:00Z", "EUR")).code ==
+          mandate::reason::budget_exceeded);
 }
 
 TEST_CASE("subscription charges exactly the price once a month", "[stdlib]") {
     auto policy = load("subscription.mandate");
-    auto bound = mandate::bind(policy, "", R"({"merchant_id": "acct_news",
+    mandate::testing::token t(policy, R"({"merchant_id": "acct_news",
         "price": "1200 JPY", "zone": "Asia/Tokyo", "ends_at": "2027-12-01T00:00:00Z"})");
-    REQUIRE(bound.ok());
-    mandate::budget_state state(*bound.mandate);
     const auto jpy = [](const std::string& amount, const std::string& at) {
         return charge_json("acct_news", amount, at, "JPY");
     };
-    CHECK(run(*bound.mandate, state, jpy("1199", "2026-12-01T00:00:00Z")).code ==
-          mandate::reason::amount_under_limit);
-    CHECK(run(*bound.mandate, state, jpy("1200", "2026-12-01T00:00:00Z")).approved);
-    CHECK(run(*bound.mandate, state, jpy("1200", "2026-12-20T00:00:00Z")).code ==
-          mandate::reason::limit_exceeded);
+    CHECK(run(t, jpy("1199", "2026-12-01T00:00:00Z")).code == mandate::reason::amount_under_limit);
+    CHECK(run(t, jpy("1200", "2026-12-01T00:00:00Z")).approved);
+    CHECK(run(t, jpy("1200", "2026-12-20T00:00:00Z")).code == mandate::reason::limit_exceeded);
     // 2026-12-31T15:00Z is already January 1st in Tokyo.
-    CHECK(run(*bound.mandate, state, jpy("1200", "2026-12-31T15:00:00Z")).approved);
+    CHECK(run(t, jpy("1200", "2026-12-31T15:00:00Z")).approved);
 }
 
 TEST_CASE("weekly_allowance renews at the week start in the owner's zone", "[stdlib]") {
     auto policy = load("weekly_allowance.mandate");
-    auto bound = mandate::bind(policy, "", R"({"merchant_id": "acct_shop",
+    mandate::testing::token t(policy, R"({"merchant_id": "acct_shop",
         "allowance": "25.00 USD", "zone": "America/New_York",
         "ends_at": "2027-01-01T00:00:00Z"})");
-    REQUIRE(bound.ok());
-    mandate::budget_state state(*bound.mandate);
     // Sunday 2026-12-06 23:30 in New York is still the week of Monday 11-30.
-    CHECK(run(*bound.mandate, state, charge_json("acct_shop", "25.00", "2026-12-07T04:30:00Z"))
-              .approved);
-    CHECK(run(*bound.mandate, state, charge_json("acct_shop", "0.01", "2026-12-07T04:59:59Z"))
-              .code == mandate::reason::budget_exceeded);
+    CHECK(run(t, charge_json("acct_shop", "25.00", "2026-12-07T04:30:00Z")).approved);
+    CHECK(run(t, charge_json("acct_shop", "0.01", "2026-12-07T04:59:59Z")).code ==
+          mandate::reason::budget_exceeded);
     // Monday 00:00 in New York is 05:00Z.
-    CHECK(run(*bound.mandate, state, charge_json("acct_shop", "25.00", "2026-12-07T05:00:00Z"))
-              .approved);
+    CHECK(run(t, charge_json("acct_shop", "25.00", "2026-12-07T05:00:00Z")).approved);
 }

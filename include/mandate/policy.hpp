@@ -35,7 +35,8 @@ struct bound_image;
 }  // namespace detail
 
 // The parameter types of the language.
-enum class param_type : std::uint8_t { text, integer, money, time, length, zone };  // length: duration
+// `length` is the language's `duration` (the name would shadow mandate::duration).
+enum class param_type : std::uint8_t { text, integer, money, time, length, zone };
 
 struct parameter_info {
     std::string name;
@@ -110,8 +111,7 @@ public:
     struct window {
         std::int64_t count = 0;    // approved charges in the current window
         minor_units spent = 0;     // approved minor units in the current window
-        instant start{};           // calendar windows: the current period
-        instant end{};             // calendar windows: exclusive end; rolling: unused
+        period current{};          // calendar windows: the period counted so far
         // Rolling windows: the approved charges still inside the window, oldest
         // first, as a ring buffer.
         struct event {
