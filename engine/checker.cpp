@@ -185,6 +185,10 @@ public:
 
         for (const auto& c : decl.clauses) m.clauses.push_back(check_clause(c));
         m.variable_slots = max_slots_;
+        m.refunds_restore_budget = !decl.refund_settings.empty();
+        for (std::size_t i = 1; i < decl.refund_settings.size(); ++i) {
+            error(decl.refund_settings[i], "'refunds restore budget' is given twice");
+        }
         return m;
     }
 

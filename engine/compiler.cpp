@@ -226,6 +226,7 @@ std::unique_ptr<detail::mandate_program> compile(const model::mandate& checked) 
     program->name = checked.name;
     program->parameters = checked.parameters;
     program->variable_slots = checked.variable_slots;
+    program->refunds_restore_budget = checked.refunds_restore_budget;
     lowering lower(*program);
 
     for (std::size_t i = 0; i < checked.clauses.size(); ++i) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/program.hpp"
+#include "engine/windows.hpp"
 #include "mandate/policy.hpp"
 
 namespace mandate {
@@ -16,6 +17,8 @@ using detail::resolved_step;
 using detail::step;
 using detail::step_kind;
 using detail::value;
+using detail::rolling_threshold;
+using detail::usage_at;
 
 constexpr std::size_t max_variable_slots = 16;
 constexpr std::size_t max_domain_length = 253;
@@ -83,43 +86,6 @@ bool normalize_domain(std::string_view domain, char* buffer, std::string_view& o
     if (previous == '.') return false;
     out = std::string_view(buffer, domain.size());
     return true;
-}
-
-// The start of a rolling window, t - D, exclusive. Saturates rather than wrapping
-// when D reaches back past the earliest instant, which would empty the window.
-instant rolling_threshold(instant at, duration length) noexcept {
-    if (at.time_since_epoch() < duration::min() + length) return instant::min();
-    return at - length;
-}
-
-// What a window holds at `at`, without changing it.
-struct window_usage {
-    minor_units spent = 0;
-    std::int64_t count = 0;
-};
-
-window_usage usage_at(const step& s, const resolved_step& r, const budget_state::window& w,
-                      instant at) noexcept {
-    switch (s.window) {
-        case model::window_kind::total: return {w.spent, w.count};
-        case model::window_kind::calendar:
-            if (w.current.contains(at)) return {w.spent, w.count};
-            return {};  // a new period begins
-        case model::window_kind::rolling: {
-            // Charges at or before at - length have left the window (t - D, t].
-            const instant threshold = rolling_threshold(at, r.length);
-            window_usage usage{w.spent, w.count};
-            const auto capacity = static_cast<std::uint32_t>(w.events.size());
-            for (std::uint32_t i = 0; i < w.size; ++i) {
-                const auto& event = w.events[(w.head + i) % capacity];
-                if (event.at > threshold) break;
-                usage.spent -= event.amount;
-                usage.count -= 1;
-            }
-            return usage;
-        }
-    }
-    return {};
 }
 
 decision fault_decision(const bound_image& bound, const step& s,

@@ -135,6 +135,7 @@ struct mandate {
     std::vector<parameter> parameters;
     std::vector<clause> clauses;
     std::uint32_t variable_slots = 0;  // deepest quantifier nesting
+    bool refunds_restore_budget = false;
 };
 
 }  // namespace mandate::model

@@ -175,6 +175,7 @@ struct mandate_program {
     std::uint32_t variable_slots = 0;
     std::uint32_t window_count = 0;
     bool has_time_windows = false;  // calendar or rolling: charges must come in time order
+    bool refunds_restore_budget = false;
 };
 
 struct policy_image {

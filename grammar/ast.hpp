@@ -129,6 +129,8 @@ struct mandate_decl {
     location where;
     std::vector<parameter> parameters;
     std::vector<clause> clauses;
+    // Each `refunds restore budget` in the body (more than one is an error).
+    std::vector<location> refund_settings;
 };
 
 struct policy_file {

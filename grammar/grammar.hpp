@@ -58,6 +58,8 @@ MANDATE_KEYWORD(sum, "sum");
 MANDATE_KEYWORD(count, "count");
 MANDATE_KEYWORD(true, "true");
 MANDATE_KEYWORD(false, "false");
+MANDATE_KEYWORD(refunds, "refunds");
+MANDATE_KEYWORD(restore, "restore");
 MANDATE_KEYWORD(list, "list");
 MANDATE_KEYWORD(text, "text");
 MANDATE_KEYWORD(int, "int");
@@ -249,10 +251,14 @@ struct decline_clause
     : pegtl::seq<kw_decline, ws, pegtl::must<reason_code>, ws, pegtl::must<kw_when>, ws,
                  pegtl::must<expression>> {};
 
+// A mandate-wide setting rather than a check: refunded money counts as unspent.
+struct refund_clause
+    : pegtl::seq<kw_refunds, ws, pegtl::must<kw_restore>, ws, pegtl::must<kw_budget>> {};
+
 struct clause
     : pegtl::sor<seller_clause, domain_clause, currency_clause, amount_clause, category_clause,
                  country_clause, valid_clause, budget_clause, limit_clause, require_clause,
-                 decline_clause> {};
+                 decline_clause, refund_clause> {};
 
 // Mandates and their parameters.
 struct scalar_type : pegtl::sor<kw_text, kw_int, kw_money, kw_time, kw_duration, kw_zone> {};
@@ -293,7 +299,7 @@ inline constexpr auto error_message<body_start> =
 template <>
 inline constexpr auto error_message<body_end> =
     "expected a clause (seller, domain, currency, amount, category, country, valid, budget, "
-    "limit, require, decline) or '}'";
+    "limit, require, decline, refunds) or '}'";
 template <>
 inline constexpr auto error_message<end_of_file> =
     "expected a mandate declaration: mandate NAME(PARAMETERS) { CLAUSES }";
@@ -320,6 +326,10 @@ inline constexpr auto error_message<identifier> =
 template <> inline constexpr auto error_message<kw_in> = "expected 'in'";
 template <> inline constexpr auto error_message<kw_when> = "expected 'when'";
 template <> inline constexpr auto error_message<kw_decline> = "expected 'decline'";
+template <>
+inline constexpr auto error_message<kw_restore> = "expected 'restore' (refunds restore budget)";
+template <>
+inline constexpr auto error_message<kw_budget> = "expected 'budget' (refunds restore budget)";
 template <>
 inline constexpr auto error_message<kw_charges> =
     "expected 'charges': limit N charges per ...";

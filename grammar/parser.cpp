@@ -30,7 +30,7 @@ using selector = pt::selector<
                           seller_clause, domain_clause, currency_clause, amount_clause,
                           category_clause, country_clause, valid_clause, valid_from,
                           valid_until, budget_clause, limit_clause, require_clause,
-                          decline_clause, calendar_unit_word, weekday, calendar_window,
+                          decline_clause, refund_clause, calendar_unit_word, weekday, calendar_window,
                           rolling_window, total_window, window_zone, scalar_type, list_type,
                           parameter, default_value, mandate_decl>,
     pt::fold_one::on<postfix, multiplicative, additive, comparison, conjunction,
@@ -367,6 +367,8 @@ ast::mandate_decl convert_mandate(const node& n) {
                 p.default_value = convert_expr(*child.children[2]->children.at(0), 0);
             }
             m.parameters.push_back(std::move(p));
+        } else if (child.is_type<refund_clause>()) {
+            m.refund_settings.push_back(location_of(child));
         } else {
             m.clauses.push_back(convert_clause(child));
         }

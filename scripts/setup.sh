@@ -23,6 +23,9 @@ packages=(
     catch2
     libbenchmark-dev
     libcli11-dev
+    # The durable ledger (SQLite) and the audit trail's SHA-256 (libcrypto).
+    libsqlite3-dev
+    libssl-dev
     # The fuzzers are built with clang; libFuzzer and the sanitizer runtimes
     # live in its runtime package.
     clang

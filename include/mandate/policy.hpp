@@ -130,6 +130,7 @@ public:
     void set_latest(instant at) noexcept { latest_ = at; }
     std::int64_t approved_count() const noexcept { return approved_; }
     void add_approved() noexcept { ++approved_; }
+    void set_approved_count(std::int64_t count) noexcept { approved_ = count; }
 
 private:
     std::vector<window> windows_;
