@@ -19,7 +19,8 @@
 
 namespace mandate {
 
-// SHA-256 of `data`, 64 lower-case hex digits.
+// SHA-256 of `data`, 64 lower-case hex digits. Like everything below that hashes,
+// it throws ledger_error in the (never seen) case that libcrypto fails.
 std::string sha256_hex(std::string_view data);
 
 // The hash a record's chain link has before any record: 64 '0'.
@@ -43,7 +44,8 @@ public:
     std::int64_t checked() const noexcept { return checked_; }
     // The sequence of the first bad record, or 0.
     std::int64_t first_bad() const noexcept { return first_bad_; }
-    // What is wrong, in one sentence: "record 7: hash does not match its contents".
+    // What is wrong, in one sentence:
+    // "record 7: its hash does not match its contents (edited?)".
     const std::string& problem() const noexcept { return problem_; }
     // The last good record's hash: the chain's head so far.
     const std::string& head_hash() const noexcept;
