@@ -648,6 +648,40 @@ std::optional<std::string> canonical_arguments(const std::string& text) {
 
 }  // namespace
 
+card_result parse_card(std::string_view json_text) {
+    card_result result;
+    const auto refuse = [&](std::string_view code, std::string message) {
+        result.error = code;
+        result.message = std::move(message);
+        return result;
+    };
+    const json in = json::parse(json_text, nullptr, false);
+    if (in.is_discarded() || !in.is_object()) {
+        return refuse(refusal::invalid_card, "the card must be a JSON object");
+    }
+    if (auto card = refuse_card_number(in, "the card")) return refuse(card->code, card->message);
+    card_details card;
+    for (const auto& [key, value] : in.items()) {
+        if (key == "brand" || key == "last4" || key == "funding") {
+            if (!value.is_string()) return refuse(refusal::invalid_card, key + " must be a string");
+            const std::string text = value.get<std::string>();
+            (key == "brand" ? card.brand : key == "last4" ? card.last4 : card.funding) = text;
+        } else if (key == "exp_month" || key == "exp_year") {
+            if (!value.is_number_integer() || value.get<std::int64_t>() < 0 ||
+                value.get<std::int64_t>() > 9999) {
+                return refuse(refusal::invalid_card, key + " must be an integer");
+            }
+            (key == "exp_month" ? card.exp_month : card.exp_year) = value.get<int>();
+        } else {
+            return refuse(refusal::invalid_card,
+                          "unexpected card field \"" + key +
+                              "\"; a card is brand, last4, funding, exp_month and exp_year");
+        }
+    }
+    result.card = std::move(card);
+    return result;
+}
+
 token_view authorizer::view_of(ledger_transaction& tx, const token_record& token) {
     token_view view;
     view.token = token;
@@ -1117,7 +1151,8 @@ lifecycle_answer authorizer::refund(const lifecycle_request& request) {
 std::vector<authorization_record> authorizer::expire_holds() {
     std::vector<authorization_record> expired;
     const instant now = impl_->now();
-    const instant cutoff = now - options_.hold_lifetime;
+    // A hold expires when now >= at + lifetime, so holds at or before now - lifetime.
+    const instant cutoff = now - options_.hold_lifetime + duration(1);
     for (;;) {
         std::size_t found = 0;
         impl_->transact([&](ledger_transaction& tx) {

@@ -78,6 +78,17 @@ inline constexpr std::string_view seller_not_allowed = "seller_not_allowed";
 
 // ---- tokens ---------------------------------------------------------------------
 
+// Reads a card's metadata from JSON: {"brand", "last4", "funding", "exp_month",
+// "exp_year"} and nothing else. A card number anywhere in it is refused
+// (card_number_refused), as is any other field (invalid_card): the authorizer
+// never accepts, stores or prints a full card number.
+struct card_result {
+    std::optional<card_details> card;
+    std::string error;  // a refusal code
+    std::string message;
+};
+card_result parse_card(std::string_view json_text);
+
 struct token_request {
     std::string policy_source;
     std::string policy_file;       // names the policy in diagnostics and rule locations

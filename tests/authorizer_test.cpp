@@ -1,0 +1,710 @@
+// The authorizer: tokens enforcing their mandates, grants and their children,
+// the lifecycle, idempotency, concurrency (threads and processes), restarts and
+// crashes, and the audit trail.
+
+#include <catch2/catch.hpp>
+
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "mandate/authorizer.hpp"
+
+namespace {
+
+using namespace mandate;
+
+const card_details test_card{"visa", "4242", "credit", 12, 2030};
+
+// A clock the test moves by hand.
+struct test_clock {
+    std::atomic<std::int64_t> micros{0};
+
+    explicit test_clock(std::string_view start) { set(start); }
+    void set(std::string_view at) { micros = parse_rfc3339(at)->time_since_epoch().count(); }
+    void advance(duration by) { micros += by.count(); }
+    instant now() const { return instant(duration(micros.load())); }
+    std::function<instant()> function() {
+        return [this] { return now(); };
+    }
+};
+
+// A fresh directory under the system's temporary directory, removed afterwards.
+struct temp_dir {
+    std::filesystem::path path;
+    temp_dir() {
+        path = std::filesystem::temp_directory_path() /
+               ("mandate_authorizer_" + std::to_string(::getpid()) + "_" +
+                std::to_string(counter()++));
+        std::filesystem::remove_all(path);
+        std::filesystem::create_directories(path);
+    }
+    ~temp_dir() { std::filesystem::remove_all(path); }
+    std::string file(const char* name) const { return (path / name).string(); }
+    static std::atomic<int>& counter() {
+        static std::atomic<int> n{0};
+        return n;
+    }
+};
+
+authorizer_options clocked(test_clock& clock) {
+    authorizer_options options;
+    options.clock = clock.function();
+    return options;
+}
+
+std::string charge_json(std::string_view key, std::string_view amount,
+                        std::string_view seller = "acct_1", std::string_view currency = "USD") {
+    return R"({"id":"ch_)" + std::string(key) + R"(","amount":")" + std::string(amount) +
+           R"(","currency":")" + std::string(currency) + R"(","seller":{"id":")" +
+           std::string(seller) + R"("},"idempotency_key":")" + std::string(key) + R"("})";
+}
+
+// A weekly budget at one seller, with a per-charge cap; grants get a total.
+constexpr const char* team_policy = R"(
+mandate seller_allowance(merchant: text, cap: money = 50.00 USD, weekly: money = 100.00 USD) {
+  seller in [merchant]
+  currency USD
+  amount <= cap
+  budget weekly per week starting monday
+}
+
+mandate team_grant(total: money) {
+  currency USD
+  budget total total
+}
+
+mandate one_shot(merchant: text, max: money) {
+  seller in [merchant]
+  amount <= max
+  budget max total
+  limit 1 charges total
+}
+
+mandate refundable(merchant: text) {
+  seller in [merchant]
+  budget 100.00 USD total
+  refunds restore budget
+}
+)";
+
+token_request token_for(std::string mandate, std::string arguments, std::string seller,
+                        std::string parent = {}) {
+    token_request request;
+    request.policy_source = team_policy;
+    request.policy_file = "team.mandate";
+    request.mandate = std::move(mandate);
+    request.arguments = std::move(arguments);
+    request.seller = std::move(seller);
+    request.parent = std::move(parent);
+    if (request.parent.empty()) request.card = test_card;
+    return request;
+}
+
+std::string created(authorizer& auth, const token_request& request) {
+    const auto answer = auth.create_token(request);
+    INFO(answer.to_json());
+    REQUIRE(answer.ok());
+    return answer.view.token.id;
+}
+
+authorization_answer pay(authorizer& auth, const std::string& token, std::string_view key,
+                         std::string_view amount, std::string_view seller = "acct_1") {
+    return auth.authorize({token, charge_json(key, amount, seller), {}});
+}
+
+money usd(minor_units cents) { return money{cents, *currency::find("USD")}; }
+
+// What a token's first budget clause has spent, as its view reports it.
+minor_units spent(authorizer& auth, const std::string& token) {
+    const auto shown = auth.show_token(token);
+    REQUIRE(shown.ok());
+    REQUIRE_FALSE(shown.view.usage.budgets.empty());
+    return shown.view.usage.budgets.front().spent.units;
+}
+
+std::size_t audit_size(authorizer& auth) { return auth.audit().size(); }
+
+// Each test runs against both ledgers unless it is about SQLite itself.
+struct ledger_kind {
+    const char* name;
+    std::function<std::unique_ptr<ledger>(const temp_dir&)> open;
+};
+
+std::vector<ledger_kind> ledger_kinds() {
+    return {{"memory", [](const temp_dir&) { return make_memory_ledger(); }},
+            {"sqlite", [](const temp_dir& dir) { return open_sqlite_ledger(dir.file("l.db")); }}};
+}
+
+}  // namespace
+
+TEST_CASE("a token enforces its mandate and the seller it is granted to", "[authorizer]") {
+    for (const auto& kind : ledger_kinds()) {
+        SECTION(kind.name) {
+            temp_dir dir;
+            auto store = kind.open(dir);
+            test_clock clock("2026-12-01T10:00:00Z");
+            authorizer auth(*store, clocked(clock));
+            const auto token = created(
+                auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1"));
+            CHECK(token.rfind("spt_", 0) == 0);
+            CHECK(token.size() == 4 + 26);
+
+            const auto approved = pay(auth, token, "k1", "40.00");
+            INFO(approved.to_json());
+            CHECK(approved.approved);
+            CHECK(approved.authorization.rfind("auth_", 0) == 0);
+            CHECK(approved.at == clock.now());
+
+            const auto over_cap = pay(auth, token, "k2", "50.01");
+            CHECK_FALSE(over_cap.approved);
+            CHECK(over_cap.reason == "amount_over_limit");
+            CHECK(over_cap.rule == "team.mandate:5:3");
+            CHECK(over_cap.declined_by == token);
+
+            CHECK(pay(auth, token, "k3", "50.00").approved);
+            const auto over_budget = pay(auth, token, "k4", "10.01");
+            CHECK(over_budget.reason == "budget_exceeded");
+            CHECK(spent(auth, token) == 9000);
+
+            // A charge from another seller, even one the mandate would allow.
+            const auto other = pay(auth, token, "k5", "1.00", "acct_2");
+            CHECK(other.reason == "seller_not_allowed");
+            CHECK(pay(auth, "spt_doesnotexist", "k6", "1.00").reason == "unknown_token");
+            const auto yen = auth.authorize({token, charge_json("k7", "100", "acct_1", "JPY"), {}});
+            CHECK(yen.reason == "currency_not_allowed");
+            CHECK(spent(auth, token) == 9000);
+
+            // Calendar weeks: next Monday the weekly budget is fresh.
+            clock.set("2026-12-07T00:00:00Z");
+            CHECK(pay(auth, token, "k8", "50.00").approved);
+            CHECK(spent(auth, token) == 5000);
+        }
+    }
+}
+
+TEST_CASE("requests that cannot be decided are refused and change nothing", "[authorizer]") {
+    auto store = make_memory_ledger();
+    test_clock clock("2026-12-01T10:00:00Z");
+    authorizer auth(*store, clocked(clock));
+    const auto token =
+        created(auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1"));
+    const std::size_t records = audit_size(auth);
+
+    const auto malformed = auth.authorize({token, R"({"amount": "1.00", )", {}});
+    CHECK(malformed.error == refusal::malformed_request);
+    const auto no_key =
+        auth.authorize({token, R"({"amount":"1.00","currency":"USD","seller":{"id":"acct_1"}})", {}});
+    CHECK(no_key.error == refusal::missing_idempotency_key);
+    for (const char* pan : {R"("card": {"number": "4000 0000 0000 0002"})",
+                            R"("note": "4242424242424242")", R"("memo": 4242424242424242)"}) {
+        const std::string body = R"({"amount":"1.00","currency":"USD","seller":{"id":"acct_1"},)" +
+                                 std::string(pan) + R"(,"idempotency_key":"pan"})";
+        const auto refused = auth.authorize({token, body, {}});
+        INFO(body);
+        CHECK(refused.error == refusal::card_number_refused);
+        CHECK(refused.to_json().find("4242424242424242") == std::string::npos);
+    }
+    CHECK(audit_size(auth) == records);
+    CHECK(spent(auth, token) == 0);
+
+    // A card with a number is refused before any token exists.
+    const auto card = parse_card(R"({"brand":"visa","number":"4242424242424242","last4":"4242"})");
+    CHECK_FALSE(card.card);
+    CHECK(card.error == refusal::card_number_refused);
+    CHECK(parse_card(R"({"brand":"visa","last4":"4242","funding":"credit","exp_month":1,)"
+                     R"("exp_year":2031,"cvc":"123"})")
+              .error == refusal::card_number_refused);
+    const auto good = parse_card(
+        R"({"brand":"visa","last4":"4242","funding":"debit","exp_month":1,"exp_year":2031})");
+    REQUIRE(good.card);
+    CHECK(good.card->funding == "debit");
+
+    auto expired_card = token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1");
+    expired_card.card = card_details{"visa", "4242", "credit", 11, 2026};
+    CHECK(auth.create_token(expired_card).error == refusal::invalid_card);
+    auto bad_policy = token_for("seller_allowance", "{}", "acct_1");
+    bad_policy.policy_source = "mandate broken { amount <= }";
+    const auto broken = auth.create_token(bad_policy);
+    CHECK(broken.error == refusal::policy_error);
+    CHECK_FALSE(broken.diagnostics.empty());
+    CHECK(auth.create_token(token_for("seller_allowance", "{}", "acct_1")).error ==
+          refusal::invalid_arguments);
+    CHECK(audit_size(auth) == records);
+}
+
+TEST_CASE("a retried authorization returns the first answer and counts once", "[authorizer]") {
+    auto store = make_memory_ledger();
+    test_clock clock("2026-12-01T10:00:00Z");
+    authorizer auth(*store, clocked(clock));
+    const auto token =
+        created(auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1"));
+
+    const auto first = pay(auth, token, "retry", "30.00");
+    REQUIRE(first.approved);
+    CHECK_FALSE(first.replayed);
+    clock.advance(std::chrono::minutes(5));
+    const auto again = pay(auth, token, "retry", "30.00");
+    CHECK(again.approved);
+    CHECK(again.replayed);
+    CHECK(again.authorization == first.authorization);
+    CHECK(again.at == first.at);
+    CHECK(spent(auth, token) == 3000);
+
+    const auto conflict = pay(auth, token, "retry", "31.00");
+    CHECK(conflict.error == refusal::idempotency_conflict);
+    CHECK(spent(auth, token) == 3000);
+
+    // Declines are answers too: the retry sees the same decline even after the
+    // budget frees up.
+    const auto declined = pay(auth, token, "big", "80.00");
+    REQUIRE(declined.reason == "amount_over_limit");
+    const auto declined_again = pay(auth, token, "big", "80.00");
+    CHECK(declined_again.replayed);
+    CHECK(declined_again.reason == "amount_over_limit");
+
+    // Lifecycle requests are idempotent as well.
+    const lifecycle_request capture{first.authorization, "20.00", "cap-1", {}};
+    const auto captured = auth.capture(capture);
+    REQUIRE(captured.ok());
+    const auto captured_again = auth.capture(capture);
+    CHECK(captured_again.replayed);
+    CHECK(captured_again.amount == captured.amount);
+    CHECK(spent(auth, token) == 2000);
+    CHECK(auth.capture({first.authorization, "10.00", "cap-1", {}}).error ==
+          refusal::idempotency_conflict);
+}
+
+TEST_CASE("a child counts against its grant, and the grant's limit binds", "[authorizer]") {
+    for (const auto& kind : ledger_kinds()) {
+        SECTION(kind.name) {
+            temp_dir dir;
+            auto store = kind.open(dir);
+            test_clock clock("2026-12-01T10:00:00Z");
+            authorizer auth(*store, clocked(clock));
+            const auto grant = created(auth, token_for("team_grant", R"({"total": "120.00 USD"})", "*"));
+            const auto child_1 = created(
+                auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1", grant));
+            const auto child_2 = created(
+                auth, token_for("seller_allowance", R"({"merchant": "acct_2"})", "acct_2", grant));
+
+            // A child cannot be minted for a seller its grant does not cover.
+            const auto narrow = created(
+                auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1", grant));
+            auto wrong = token_for("seller_allowance", R"({"merchant": "acct_2"})", "acct_2", narrow);
+            CHECK(auth.create_token(wrong).error == refusal::invalid_state);
+
+            // A grant for "*" cannot be charged itself.
+            CHECK(pay(auth, grant, "g", "1.00").reason == "seller_not_allowed");
+            CHECK(pay(auth, child_1, "a", "50.00").approved);
+            CHECK(pay(auth, child_2, "b", "50.00", "acct_2").approved);
+            CHECK(spent(auth, grant) == 10000);
+
+            // The child has room (50 of 100 this week) but the grant has 20 left.
+            const auto over = pay(auth, child_1, "c", "30.00");
+            CHECK(over.reason == "budget_exceeded");
+            CHECK(over.declined_by == grant);
+            CHECK(spent(auth, child_1) == 5000);
+            CHECK(pay(auth, child_1, "d", "20.00").approved);
+            CHECK(spent(auth, grant) == 12000);
+            const auto shown = auth.show_token(grant);
+            CHECK(shown.view.children == std::vector<std::string>{child_1, child_2, narrow});
+            CHECK(shown.view.token.status == token_status::consumed);
+            REQUIRE(shown.view.limits.max_amount);
+            CHECK(*shown.view.limits.max_amount == usd(12000));
+
+
+            // Revoking the grant stops every child, and it mints no more.
+            const auto revoked = auth.revoke_token(grant);
+            REQUIRE(revoked.ok());
+            CHECK(auth.show_token(child_2).view.token.status == token_status::revoked);
+            CHECK(auth.show_token(child_2).view.token.status_reason == "parent_revoked");
+            CHECK(pay(auth, child_2, "e", "1.00", "acct_2").reason == "token_revoked");
+            CHECK(auth.create_token(token_for("seller_allowance", R"({"merchant": "acct_1"})",
+                                              "acct_1", grant))
+                      .error == refusal::invalid_state);
+        }
+    }
+}
+
+TEST_CASE("renewal mints a fresh child each period under one grant", "[authorizer]") {
+    auto store = make_memory_ledger();
+    test_clock clock("2026-12-01T10:00:00Z");
+    authorizer auth(*store, clocked(clock));
+    const auto grant = created(auth, token_for("team_grant", R"({"total": "250.00 USD"})", "*"));
+    auto request = token_for("seller_allowance",
+                             R"({"merchant": "acct_1", "weekly": "100.00 USD"})", "acct_1", grant);
+    request.lifetime = std::chrono::hours(24 * 7);
+    std::string child = created(auth, request);
+
+    for (int week = 0; week < 3; ++week) {
+        INFO("week " << week);
+        CHECK(pay(auth, child, "w" + std::to_string(week) + "a", "50.00").approved);
+        CHECK(pay(auth, child, "w" + std::to_string(week) + "b", "50.00").approved == (week < 2));
+        if (week == 2) break;
+        clock.advance(std::chrono::hours(24 * 7));
+        // The week is over: the child has expired.
+        CHECK(pay(auth, child, "late" + std::to_string(week), "1.00").reason == "token_expired");
+        const auto renewed = auth.renew_token(child);
+        REQUIRE(renewed.ok());
+        CHECK(renewed.view.token.id != child);
+        CHECK(renewed.view.token.parent == grant);
+        CHECK(renewed.view.token.expires_at == clock.now() + std::chrono::hours(24 * 7));
+        child = renewed.view.token.id;
+    }
+    // 50 + 50, 50 + 50, then 50 and the grant's 250 is reached: the grant is
+    // consumed, and nothing under it can pay or renew.
+    CHECK(spent(auth, grant) == 25000);
+    CHECK(auth.show_token(grant).view.token.status == token_status::consumed);
+    const auto last = pay(auth, child, "after", "1.00");
+    CHECK(last.reason == "token_consumed");
+    CHECK(last.declined_by == grant);
+    CHECK(auth.renew_token(child).error == refusal::invalid_state);
+    CHECK(auth.renew_token(grant).error == refusal::invalid_state);
+}
+
+TEST_CASE("capture, reverse, refund and expiry move the budget", "[authorizer]") {
+    auto store = make_memory_ledger();
+    test_clock clock("2026-12-01T10:00:00Z");
+    authorizer auth(*store, clocked(clock));
+    const auto token =
+        created(auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1"));
+
+    const auto held = pay(auth, token, "h1", "40.00");
+    REQUIRE(held.approved);
+    CHECK(auth.capture({held.authorization, "40.01", "c0", {}}).error == refusal::invalid_amount);
+    CHECK(auth.capture({held.authorization, "1.00 EUR", "c0b", {}}).error ==
+          refusal::invalid_amount);
+    const auto partial = auth.capture({held.authorization, "30.00", "c1", {}});
+    REQUIRE(partial.ok());
+    CHECK(partial.amount == usd(3000));
+    CHECK(partial.released == usd(1000));
+    CHECK(partial.record.status == hold_status::captured);
+    CHECK(spent(auth, token) == 3000);
+    CHECK(auth.capture({held.authorization, {}, "c2", {}}).error == refusal::invalid_state);
+    CHECK(auth.reverse({held.authorization, {}, "r0", {}}).error == refusal::invalid_state);
+
+    const auto second = pay(auth, token, "h2", "20.00");
+    REQUIRE(second.approved);
+    CHECK(spent(auth, token) == 5000);
+    const auto reversed = auth.reverse({second.authorization, {}, "r1", {}});
+    REQUIRE(reversed.ok());
+    CHECK(reversed.record.status == hold_status::reversed);
+    CHECK(spent(auth, token) == 3000);
+    CHECK(auth.refund({second.authorization, {}, "f0", {}}).error == refusal::invalid_state);
+
+    // Refunds leave the budget alone unless the mandate says otherwise.
+    const auto refunded = auth.refund({held.authorization, "10.00", "f1", {}});
+    REQUIRE(refunded.ok());
+    CHECK(refunded.released == usd(0));
+    CHECK(spent(auth, token) == 3000);
+    CHECK(auth.refund({held.authorization, "20.01", "f2", {}}).error == refusal::invalid_amount);
+    CHECK(auth.refund({held.authorization, {}, "f3", {}}).amount == usd(2000));
+
+    const auto shop =
+        created(auth, token_for("refundable", R"({"merchant": "acct_1"})", "acct_1"));
+    const auto bought = pay(auth, shop, "s1", "60.00");
+    REQUIRE(auth.capture({bought.authorization, {}, "s1c", {}}).ok());
+    const auto back = auth.refund({bought.authorization, "25.00", "s1r", {}});
+    CHECK(back.released == usd(2500));
+    CHECK(spent(auth, shop) == 3500);
+
+    // A hold never captured is released after the hold lifetime.
+    const auto forgotten = pay(auth, token, "h3", "10.00");
+    REQUIRE(forgotten.approved);
+    CHECK(spent(auth, token) == 4000);
+    clock.advance(std::chrono::hours(24 * 2));
+    CHECK(auth.expire_holds().empty());
+    clock.advance(std::chrono::hours(24 * 5));
+    CHECK(auth.capture({forgotten.authorization, {}, "late", {}}).error == refusal::invalid_state);
+    const auto expired = auth.expire_holds();
+    REQUIRE(expired.size() == 1);
+    CHECK(expired[0].id == forgotten.authorization);
+    CHECK(auth.find_authorization(forgotten.authorization)->status == hold_status::expired);
+    // The week the hold counted in has ended: nothing of it is left to release.
+    const auto usage = auth.show_token(token).view.usage;
+    CHECK(usage.held == usd(0));
+    CHECK(usage.captured == usd(3000));
+    CHECK(usage.refunded == usd(3000));
+}
+
+TEST_CASE("a token whose lifetime budget is spent is consumed", "[authorizer]") {
+    auto store = make_memory_ledger();
+    test_clock clock("2026-12-01T10:00:00Z");
+    authorizer auth(*store, clocked(clock));
+    const auto token = created(
+        auth, token_for("one_shot", R"({"merchant": "acct_1", "max": "25.00 USD"})", "acct_1"));
+    const auto view = auth.show_token(token).view;
+    REQUIRE(view.limits.max_amount);
+    CHECK(*view.limits.max_amount == usd(2500));
+    CHECK(view.limits.per_charge == usd(2500));
+    const std::string seller_view = view.to_json(true);
+    CHECK(seller_view.find("\"max_amount\":2500") != std::string::npos);
+    CHECK(seller_view.find("arguments") == std::string::npos);
+    CHECK(seller_view.find("\"last4\":\"4242\"") != std::string::npos);
+
+    const auto bought = pay(auth, token, "once", "12.00");
+    REQUIRE(bought.approved);
+    CHECK(auth.show_token(token).view.token.status == token_status::consumed);
+    CHECK(pay(auth, token, "twice", "1.00").reason == "token_consumed");
+    // A reversed hold means the charge never happened: the token is usable again.
+    REQUIRE(auth.reverse({bought.authorization, {}, "undo", {}}).ok());
+    CHECK(auth.show_token(token).view.token.status == token_status::active);
+    CHECK(pay(auth, token, "again", "25.00").approved);
+}
+
+TEST_CASE("concurrent authorizations never approve more than the budget", "[authorizer]") {
+    for (const auto& kind : ledger_kinds()) {
+        SECTION(kind.name) {
+            temp_dir dir;
+            auto store = kind.open(dir);
+            authorizer auth(*store);
+            const auto token =
+                created(auth, token_for("team_grant", R"({"total": "100.00 USD"})", "*"));
+            const auto child = created(
+                auth, token_for("seller_allowance",
+                                R"({"merchant": "acct_1", "weekly": "1000.00 USD"})", "acct_1",
+                                token));
+            constexpr int threads = 4;
+            constexpr int each = 60;
+            std::atomic<int> approved{0};
+            std::vector<std::thread> workers;
+            for (int t = 0; t < threads; ++t) {
+                workers.emplace_back([&, t] {
+                    for (int i = 0; i < each; ++i) {
+                        const auto key = "t" + std::to_string(t) + "_" + std::to_string(i);
+                        if (pay(auth, child, key, "1.00").approved) ++approved;
+                        // Every tenth request is a retry of the one before.
+                        if (i % 10 == 9) pay(auth, child, key, "1.00");
+                    }
+                });
+            }
+            for (auto& w : workers) w.join();
+            CHECK(approved == 100);
+            CHECK(spent(auth, token) == 10000);
+            CHECK(auth.verify_audit().ok());
+        }
+    }
+}
+
+TEST_CASE("processes sharing one ledger file never over-spend", "[authorizer][process]") {
+    temp_dir dir;
+    const std::string file = dir.file("shared.db");
+    std::string token;
+    {
+        auto store = open_sqlite_ledger(file);
+        authorizer auth(*store);
+        token = created(auth, token_for("team_grant", R"({"total": "100.00 USD"})", "*"));
+        token = created(auth, token_for("seller_allowance",
+                                        R"({"merchant": "acct_1", "weekly": "1000.00 USD"})",
+                                        "acct_1", token));
+    }
+    constexpr int processes = 3;
+    constexpr int each = 60;
+    std::vector<pid_t> children;
+    for (int p = 0; p < processes; ++p) {
+        const pid_t pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            int approved = 0;
+            try {
+                auto store = open_sqlite_ledger(file);
+                authorizer auth(*store);
+                for (int i = 0; i < each; ++i) {
+                    const auto key = "p" + std::to_string(p) + "_" + std::to_string(i);
+                    const auto answer = auth.authorize({token, charge_json(key, "1.00"), {}});
+                    if (!answer.ok()) ::_exit(200);
+                    approved += answer.approved ? 1 : 0;
+                }
+            } catch (...) {
+                ::_exit(201);
+            }
+            ::_exit(approved);
+        }
+        children.push_back(pid);
+    }
+    int approved = 0;
+    for (const pid_t pid : children) {
+        int status = 0;
+        REQUIRE(::waitpid(pid, &status, 0) == pid);
+        REQUIRE(WIFEXITED(status));
+        const int code = WEXITSTATUS(status);
+        REQUIRE(code <= each);
+        approved += code;
+    }
+    CHECK(approved == 100);
+    auto store = open_sqlite_ledger(file);
+    authorizer auth(*store);
+    CHECK(spent(auth, token) == 10000);
+    CHECK(auth.show_token(token).view.usage.authorizations == 100);
+    CHECK(auth.verify_audit().ok());
+}
+
+TEST_CASE("the ledger survives a restart, windows included", "[authorizer]") {
+    temp_dir dir;
+    const std::string file = dir.file("restart.db");
+    test_clock clock("2026-12-01T10:00:00Z");
+    std::string token;
+    std::string hold;
+    {
+        auto store = open_sqlite_ledger(file);
+        authorizer auth(*store, clocked(clock));
+        token = created(auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1"));
+        CHECK(pay(auth, token, "a", "50.00").approved);
+        const auto second = pay(auth, token, "b", "40.00");
+        REQUIRE(second.approved);
+        hold = second.authorization;
+    }
+    {
+        auto store = open_sqlite_ledger(file);
+        authorizer auth(*store, clocked(clock));
+        CHECK(spent(auth, token) == 9000);
+        CHECK(pay(auth, token, "c", "10.01").reason == "budget_exceeded");
+        CHECK(pay(auth, token, "a", "50.00").replayed);
+        REQUIRE(auth.capture({hold, "30.00", "cap", {}}).ok());
+        CHECK(spent(auth, token) == 8000);
+    }
+    clock.set("2026-12-08T09:00:00Z");  // the next Tuesday: a new week
+    {
+        auto store = open_sqlite_ledger(file);
+        authorizer auth(*store, clocked(clock));
+        CHECK(spent(auth, token) == 0);
+        CHECK(pay(auth, token, "d", "50.00").approved);
+        CHECK(spent(auth, token) == 5000);
+        CHECK(auth.verify_audit().ok());
+    }
+}
+
+TEST_CASE("killing the process mid-stream loses no answered approval", "[authorizer][process]") {
+    temp_dir dir;
+    const std::string file = dir.file("crash.db");
+    std::string token;
+    {
+        auto store = open_sqlite_ledger(file);
+        authorizer auth(*store);
+        token = created(auth, token_for("seller_allowance",
+                                        R"({"merchant": "acct_1", "weekly": "300.00 USD"})",
+                                        "acct_1"));
+    }
+    int pipe_fds[2];
+    REQUIRE(::pipe(pipe_fds) == 0);
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::close(pipe_fds[0]);
+        try {
+            auto store = open_sqlite_ledger(file);
+            authorizer auth(*store);
+            for (int i = 0; i < 100000; ++i) {
+                const auto answer = auth.authorize({token, charge_json(std::to_string(i), "0.07"), {}});
+                // Tell the parent only once the answer is durable, as a client would hear it.
+                const std::string line = (answer.approved ? answer.authorization : "-") + "\n";
+                if (::write(pipe_fds[1], line.data(), line.size()) < 0) ::_exit(2);
+            }
+        } catch (...) {
+            ::_exit(3);
+        }
+        ::_exit(0);
+    }
+    ::close(pipe_fds[1]);
+    // Read answers for a while, then kill the writer without warning.
+    std::string received;
+    char buffer[4096];
+    while (std::count(received.begin(), received.end(), '\n') < 300) {
+        const ssize_t n = ::read(pipe_fds[0], buffer, sizeof buffer);
+        if (n <= 0) break;
+        received.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ::close(pipe_fds[0]);
+
+    std::vector<std::string> answered;
+    std::size_t start = 0;
+    for (std::size_t end; (end = received.find('\n', start)) != std::string::npos; start = end + 1) {
+        const std::string line = received.substr(start, end - start);
+        if (line != "-") answered.push_back(line);
+    }
+    REQUIRE(answered.size() >= 200);
+
+    auto store = open_sqlite_ledger(file);
+    authorizer auth(*store);
+    for (const auto& id : answered) {
+        const auto hold = auth.find_authorization(id);
+        REQUIRE(hold);
+        CHECK(hold->status == hold_status::held);
+    }
+    const auto view = auth.show_token(token).view;
+    // Every approval in the ledger is in the budget, and the budget is not over-spent.
+    CHECK(view.usage.authorizations >= static_cast<std::int64_t>(answered.size()));
+    CHECK(view.usage.budgets.front().spent.units == 7 * view.usage.authorizations);
+    CHECK(view.usage.held.units == 7 * view.usage.authorizations);
+    CHECK(view.usage.budgets.front().spent.units <= 30000);
+    CHECK(auth.verify_audit().ok());
+    // The ledger carries on where it stopped.
+    CHECK(pay(auth, token, "after-crash", "0.07").approved);
+}
+
+TEST_CASE("the audit trail records everything and detects tampering", "[authorizer][audit]") {
+    temp_dir dir;
+    const std::string file = dir.file("audit.db");
+    test_clock clock("2026-12-01T10:00:00Z");
+    {
+        auto store = open_sqlite_ledger(file);
+        authorizer auth(*store, clocked(clock));
+        const auto grant = created(auth, token_for("team_grant", R"({"total": "100.00 USD"})", "*"));
+        auto request = token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1", grant);
+        request.lifetime = std::chrono::hours(24);
+        const auto child = created(auth, request);
+        const auto ok = pay(auth, child, "a", "10.00");
+        pay(auth, child, "b", "99.00");
+        REQUIRE(auth.capture({ok.authorization, "5.00", "c", {}}).ok());
+        REQUIRE(auth.refund({ok.authorization, {}, "r", {}}).ok());
+        const auto renewed = auth.renew_token(child);
+        REQUIRE(auth.revoke_token(grant).ok());
+
+        const auto entries = auth.audit();
+        std::vector<std::string> actions;
+        for (const auto& e : entries) actions.push_back(e.action);
+        CHECK(actions == std::vector<std::string>{"token.create", "token.grant", "authorize",
+                                                  "authorize", "capture", "refund", "token.renew",
+                                                  "token.revoke"});
+        CHECK(entries[3].outcome.find("amount_over_limit") != std::string::npos);
+        CHECK(entries[3].actor == "seller:acct_1");
+        CHECK(entries[2].policy_hash == sha256_hex(team_policy));
+        audit_filter by_token;
+        by_token.token = child;
+        CHECK(auth.audit(by_token).size() == 5);
+        audit_filter by_seller;
+        by_seller.seller = "acct_1";
+        CHECK(auth.audit(by_seller).size() == 6);
+        CHECK(auth.verify_audit().ok());
+        CHECK(auth.verify_audit().checked() == 8);
+    }
+
+    // Edit one record's outcome behind the ledger's back.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db,
+                         "UPDATE audit SET outcome = replace(outcome, 'decline', 'approve') "
+                         "WHERE sequence = 4",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    CHECK(sqlite3_changes(db) == 1);
+    sqlite3_close(db);
+
+    auto store = open_sqlite_ledger(file);
+    authorizer auth(*store, clocked(clock));
+    const auto verdict = auth.verify_audit();
+    CHECK_FALSE(verdict.ok());
+    CHECK(verdict.first_bad() == 4);
+}
