@@ -11,6 +11,11 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
+// Text from callers may hold invalid UTF-8: replaced, never thrown over.
+std::string dump(const json& value) {
+    return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 // Minor units as a JSON integer where they fit one, as a decimal string beyond.
 json minor_units_json(minor_units units) {
     if (units >= std::numeric_limits<std::int64_t>::min() &&
@@ -73,6 +78,9 @@ std::string token_view::to_json(bool for_seller) const {
     }
     if (limits.per_charge) {
         usage_limit_fields["max_amount_per_charge"] = minor_units_json(limits.per_charge->units);
+        if (!usage_limit_fields.contains("currency")) {
+            usage_limit_fields["currency"] = limits.per_charge->unit.code();
+        }
     }
     usage_limit_fields["expires_at"] =
         limits.expires_at ? instant_json(*limits.expires_at) : json(nullptr);
@@ -115,14 +123,14 @@ std::string token_view::to_json(bool for_seller) const {
         out["expires_at"] = instant_json(token.expires_at);
         if (token.lifetime.count() > 0) out["lifetime"] = format_duration(token.lifetime);
     }
-    return out.dump();
+    return dump(out);
 }
 
 std::string token_answer::to_json() const {
     if (ok()) {
-        json out = json::parse(view.to_json());
+        json out = json::parse(view.to_json(), nullptr, false);
         if (replayed) out["idempotent_replayed"] = true;
-        return out.dump();
+        return dump(out);
     }
     json out = {{"error", error_json(error, message)}};
     if (!diagnostics.empty()) {
@@ -135,7 +143,7 @@ std::string token_answer::to_json() const {
         }
         out["error"]["diagnostics"] = std::move(list);
     }
-    return out.dump();
+    return dump(out);
 }
 
 std::string authorization_answer::to_json() const {
@@ -143,7 +151,7 @@ std::string authorization_answer::to_json() const {
     out["id"] = charge_id.empty() ? json(nullptr) : json(charge_id);
     if (!ok()) {
         out["error"] = error_json(error, message);
-        return out.dump();
+        return dump(out);
     }
     out["decision"] = approved ? "approve" : "decline";
     if (!approved) out["reason"] = reason;
@@ -159,7 +167,7 @@ std::string authorization_answer::to_json() const {
         if (!detail.empty()) out["detail"] = detail;
     }
     if (replayed) out["idempotent_replayed"] = true;
-    return out.dump();
+    return dump(out);
 }
 
 std::string lifecycle_answer::to_json() const {
@@ -168,7 +176,7 @@ std::string lifecycle_answer::to_json() const {
     out["action"] = action;
     if (!ok()) {
         out["error"] = error_json(error, message);
-        return out.dump();
+        return dump(out);
     }
     out["status"] = to_string(record.status);
     out["amount"] = format_units(amount.units, amount.unit.exponent());
@@ -179,7 +187,7 @@ std::string lifecycle_answer::to_json() const {
     out["captured"] = format_units(record.captured, exponent);
     out["refunded"] = format_units(record.refunded, exponent);
     if (replayed) out["idempotent_replayed"] = true;
-    return out.dump();
+    return dump(out);
 }
 
 namespace detail {

@@ -30,6 +30,12 @@ namespace {
 
 using json = nlohmann::json;  // std::map objects: dump() is canonical (sorted keys)
 
+// Canonical JSON text. Strings from callers may hold invalid UTF-8: replaced,
+// never thrown over.
+std::string text(const json& value) {
+    return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 constexpr std::size_t max_request_bytes = 1 << 20;
 constexpr std::size_t max_chain_depth = 16;
 constexpr std::size_t expire_batch = 1000;
@@ -75,7 +81,7 @@ bool carries_card_number(const json& value, std::string& where) {
             return looks_like_card_number(value.get_ref<const std::string&>());
         case json::value_t::number_integer:
         case json::value_t::number_unsigned:
-            return looks_like_card_number(value.dump());
+            return looks_like_card_number(text(value));
         default: return false;
     }
 }
@@ -90,7 +96,7 @@ std::optional<refused> refuse_card_number(const json& value, std::string_view wh
 }
 
 std::string request_hash(std::string_view kind, const json& canonical) {
-    return sha256_hex(std::string(kind) + '\n' + canonical.dump());
+    return sha256_hex(std::string(kind) + '\n' + text(canonical));
 }
 
 bool is_lower_alnum(std::string_view text) {
@@ -159,6 +165,8 @@ struct authorizer::impl {
         budget_state state;
     };
     std::unordered_map<std::string, cached_state> states;  // by token
+    // The audit head within the running transaction: read once, then followed.
+    std::optional<audit_head> head;
 
     // Group commit.
     struct pending {
@@ -179,7 +187,10 @@ struct authorizer::impl {
     void transact(Body&& body) {
         std::lock_guard lock(work);
         try {
-            store.transact([&](ledger_transaction& tx) { body(tx); });
+            store.transact([&](ledger_transaction& tx) {
+                head.reset();
+                body(tx);
+            });
         } catch (...) {
             states.clear();
             throw;
@@ -288,8 +299,10 @@ struct authorizer::impl {
 
     void audit(ledger_transaction& tx, audit_entry entry) {
         entry.at = now();
-        seal(entry, tx.head());
+        if (!head) head = tx.head();
+        seal(entry, *head);
         tx.append_audit(entry);
+        head = audit_head{entry.sequence, entry.hash};
     }
 
     // ---- deciding ----------------------------------------------------------
@@ -414,7 +427,7 @@ struct authorizer::impl {
         entry.token = p.request->token;
         entry.seller = seller_of(p.body);
         if (entry.actor.empty()) entry.actor = "seller:" + entry.seller;
-        entry.request = p.body.dump();
+        entry.request = text(p.body);
         entry.outcome = response;
         entry.policy_hash = std::move(policy_hash);
         audit(tx, std::move(entry));
@@ -640,10 +653,10 @@ token_answer token_refusal(std::string_view code, std::string message) {
 }
 
 // Canonical JSON for arguments, so that the same arguments hash alike.
-std::optional<std::string> canonical_arguments(const std::string& text) {
-    const json arguments = json::parse(text.empty() ? std::string("{}") : text, nullptr, false);
+std::optional<std::string> canonical_arguments(const std::string& given) {
+    const json arguments = json::parse(given.empty() ? std::string("{}") : given, nullptr, false);
     if (arguments.is_discarded() || !arguments.is_object()) return std::nullopt;
-    return arguments.dump();
+    return text(arguments);
 }
 
 }  // namespace
@@ -700,9 +713,11 @@ token_view authorizer::view_of(ledger_transaction& tx, const token_record& token
     // Usage: the holds and what became of them, in the token's currency.
     for (const auto& hold : tx.authorizations_of(token.id)) {
         const auto add = [&](money& total, minor_units units) {
-            if (!total.unit.valid()) total.unit = hold.amount.unit;
             if (total.unit == hold.amount.unit) total.units += units;
         };
+        for (money* total : {&view.usage.held, &view.usage.captured, &view.usage.refunded}) {
+            if (!total->unit.valid()) total->unit = hold.amount.unit;
+        }
         view.usage.authorizations += 1;
         if (hold.status == hold_status::held) add(view.usage.held, hold.amount.units);
         add(view.usage.captured, hold.captured);
@@ -751,23 +766,24 @@ token_answer authorizer::create_token(const token_request& request) {
         return token_refusal(refusal::malformed_request,
                              "a token needs the seller it is granted to (or \"*\" for a grant)");
     }
+    if (request.lifetime.count() < 0) {
+        return token_refusal(refusal::malformed_request, "a token's lifetime cannot be negative");
+    }
     json canonical = {{"policy_hash", sha256_hex(request.policy_source)},
                       {"mandate", request.mandate},
                       {"arguments", json::parse(*arguments)},
                       {"seller", request.seller},
-                      {"parent", request.parent},
-                      {"lifetime_us", request.lifetime.count()}};
+                      {"parent", request.parent}};
     if (request.card) canonical["card"] = card_request_json(*request.card);
+    // Scanned before the lifetime joins: 14 days in microseconds passes Luhn.
     if (auto card = refuse_card_number(canonical, "the token request")) {
         return token_refusal(card->code, card->message);
     }
+    canonical["lifetime"] = format_duration(request.lifetime);
     if (request.card) {
         if (auto bad = check_card(*request.card, now)) return token_refusal(bad->code, bad->message);
     } else if (request.parent.empty()) {
         return token_refusal(refusal::invalid_card, "a token needs the card it pays with");
-    }
-    if (request.lifetime.count() < 0) {
-        return token_refusal(refusal::malformed_request, "a token's lifetime cannot be negative");
     }
 
     auto compiled = compile(request.policy_source, request.policy_file);
@@ -854,9 +870,9 @@ token_answer authorizer::create_token(const token_request& request) {
             entry.action = token.parent.empty() ? "token.create" : "token.grant";
             entry.token = token.id;
             entry.seller = token.seller;
-            entry.request = canonical.dump();
+            entry.request = text(canonical);
             answer.view = view_of(tx, token);
-            entry.outcome = json{{"id", token.id}, {"status", "active"}}.dump();
+            entry.outcome = text(json{{"id", token.id}, {"status", "active"}});
             entry.policy_hash = hash;
             impl_->audit(tx, std::move(entry));
         });
@@ -918,8 +934,8 @@ token_answer authorizer::revoke_token(const std::string& id, const std::string& 
             entry.action = "token.revoke";
             entry.token = id;
             entry.seller = token->seller;
-            entry.request = json{{"token", id}, {"reason", reason}}.dump();
-            entry.outcome = json{{"revoked", stopped}}.dump();
+            entry.request = text(json{{"token", id}, {"reason", reason}});
+            entry.outcome = text(json{{"revoked", stopped}});
             entry.policy_hash = token->policy_hash;
             impl_->audit(tx, std::move(entry));
             answer.view = view_of(tx, *token);
@@ -973,8 +989,8 @@ token_answer authorizer::renew_token(const std::string& id, const std::string& a
             entry.action = "token.renew";
             entry.token = fresh.id;
             entry.seller = fresh.seller;
-            entry.request = json{{"token", id}}.dump();
-            entry.outcome = json{{"id", fresh.id}, {"replaces", id}}.dump();
+            entry.request = text(json{{"token", id}});
+            entry.outcome = text(json{{"id", fresh.id}, {"replaces", id}});
             entry.policy_hash = fresh.policy_hash;
             impl_->audit(tx, std::move(entry));
             answer.view = view_of(tx, fresh);
@@ -1038,7 +1054,7 @@ lifecycle_answer authorizer::lifecycle(const lifecycle_request& request, std::st
             entry.action = std::string(action);
             entry.token = hold->token;
             entry.seller = hold->seller;
-            entry.request = canonical.dump();
+            entry.request = text(canonical);
             entry.outcome = response;
             if (auto token = tx.find_token(hold->token)) entry.policy_hash = token->policy_hash;
             impl_->audit(tx, std::move(entry));
@@ -1168,9 +1184,9 @@ std::vector<authorization_record> authorizer::expire_holds() {
                 entry.action = "hold.expire";
                 entry.token = hold.token;
                 entry.seller = hold.seller;
-                entry.request = json{{"authorization", hold.id}}.dump();
+                entry.request = text(json{{"authorization", hold.id}});
                 entry.outcome =
-                    json{{"status", "expired"}, {"released", money_text(hold.amount)}}.dump();
+                    text(json{{"status", "expired"}, {"released", money_text(hold.amount)}});
                 if (auto token = tx.find_token(hold.token)) entry.policy_hash = token->policy_hash;
                 impl_->audit(tx, std::move(entry));
                 expired.push_back(hold);
@@ -1186,33 +1202,48 @@ std::vector<authorization_record> authorizer::expire_holds() {
 authorization_answer authorizer::check(const check_request& request) {
     authorization_answer answer;
     answer.charge_id = recover_charge_id(request.charge).value_or("");
-    const auto arguments = canonical_arguments(request.arguments);
-    if (!arguments) {
-        answer.error = refusal::invalid_arguments;
-        answer.message = "the arguments must be a JSON object";
+    const auto refuse = [&](std::string_view code, std::string message) {
+        answer.error = code;
+        answer.message = std::move(message);
         return answer;
-    }
+    };
+    const auto arguments = canonical_arguments(request.arguments);
+    if (!arguments) return refuse(refusal::invalid_arguments, "the arguments must be a JSON object");
     const json body = json::parse(request.charge, nullptr, false);
     if (!body.is_discarded()) {
-        if (auto card = refuse_card_number(body, "the charge")) {
-            answer.error = card->code;
-            answer.message = card->message;
-            return answer;
-        }
+        if (auto card = refuse_card_number(body, "the charge")) return refuse(card->code, card->message);
     }
+    // Unparsable charges still get an answer (invalid_charge), keyed by their bytes.
+    const std::string fingerprint = body.is_discarded()
+                                        ? sha256_hex("check\n" + request.charge)
+                                        : request_hash("check", body);
     const std::string hash = sha256_hex(request.policy_source);
-    // One durable state per policy text, mandate and arguments.
-    const std::string state_id =
-        "chk_" + sha256_hex(hash + '\n' + request.mandate + '\n' + *arguments).substr(0, 26);
 
     try {
         impl_->transact([&](ledger_transaction& tx) {
-            auto token = tx.find_token(state_id);
-            if (!token) {
-                auto compiled = compile(request.policy_source, request.policy_file);
-                if (!compiled.ok()) throw ledger_error("the policy has errors");
-                auto bound = mandate::bind(compiled.compiled, request.mandate, *arguments);
-                if (!bound.ok()) throw ledger_error(bound.errors.front());
+            // One durable state per policy text, mandate and arguments.
+            auto compiled = impl_->policies.find(hash);
+            if (compiled == impl_->policies.end()) {
+                auto result = compile(request.policy_source, request.policy_file);
+                if (!result.ok()) {
+                    refuse(refusal::policy_error, "the policy " + request.policy_file + " has errors");
+                    return;
+                }
+                compiled = impl_->policies.emplace(hash, result.compiled).first;
+            }
+            const auto names = compiled->second->mandate_names();
+            std::string name = request.mandate;
+            if (name.empty() && names.size() == 1) name = names.front();
+            const std::string state_id =
+                "chk_" + sha256_hex(hash + '\n' + name + '\n' + *arguments).substr(0, 26);
+            if (!tx.find_token(state_id)) {
+                auto bound = mandate::bind(compiled->second, name, *arguments);
+                if (!bound.ok()) {
+                    std::string message;
+                    for (const auto& e : bound.errors) message += (message.empty() ? "" : "; ") + e;
+                    refuse(refusal::invalid_arguments, message);
+                    return;
+                }
                 token_record fresh;
                 fresh.id = state_id;
                 fresh.policy_hash = hash;
@@ -1222,12 +1253,10 @@ authorization_answer authorizer::check(const check_request& request) {
                 fresh.created_at = impl_->now();
                 tx.put_policy(hash, stored_policy{request.policy_file, request.policy_source});
                 tx.put_token(fresh);
-                token = std::move(fresh);
             }
-            const std::string key =
-                answer.charge_id.empty() ? std::string() : "check:" + state_id + ":" + answer.charge_id;
-            const std::string fingerprint =
-                request_hash("check", body.is_discarded() ? json(request.charge) : body);
+            const std::string key = answer.charge_id.empty()
+                                        ? std::string()
+                                        : "check:" + state_id + ":" + answer.charge_id;
             if (!key.empty()) {
                 if (const auto stored = tx.find_response(key)) {
                     answer = impl::replay(*stored, fingerprint, answer.charge_id);

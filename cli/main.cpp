@@ -1,55 +1,28 @@
-// The `mandate` command line: compile policies and decide charges.
+// The `mandate` command line: compile policies and decide charges, in memory
+// (check, compile) or through the authorizer and its ledger (the other commands,
+// in ledger_commands.cpp and authorize_command.cpp).
 
 #include <CLI/CLI.hpp>
 
-#include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
+#include <vector>
 
+#include "cli/commands.hpp"
 #include "mandate/json.hpp"
 #include "mandate/policy.hpp"
 
 namespace {
 
-// Exit codes shared by every command.
-constexpr int exit_ok = 0;
-constexpr int exit_policy_error = 1;
-constexpr int exit_usage = 2;
+using namespace mandate::cli;
 
-bool read_file(const std::string& path, std::string& contents) {
-    std::ifstream file(path, std::ios::binary);
-    if (!file) return false;
-    std::ostringstream buffer;
-    buffer << file.rdbuf();
-    if (file.bad()) return false;
-    contents = buffer.str();
-    return true;
-}
-
-// Reads and compiles a policy; prints diagnostics. Returns an exit code on failure.
-int load_policy(const std::string& path, mandate::compile_result& compiled) {
-    std::string source;
-    if (!read_file(path, source)) {
-        std::cerr << "mandate: cannot read policy file '" << path << "'\n";
-        return exit_usage;
-    }
-    compiled = mandate::compile(source, path);
-    if (!compiled.diagnostics.empty()) std::cerr << mandate::render(compiled.diagnostics);
-    return compiled.ok() ? exit_ok : exit_policy_error;
-}
-
-struct check_options {
-    std::string policy_path;
-    std::string charges_path = "-";
-    std::string mandate_name;
-    std::string arguments = "{}";
-};
-
+// Decides every charge against one in-memory budget state that starts empty.
 int run_check(const check_options& options) {
+    std::string source;
     mandate::compile_result compiled;
-    if (const int code = load_policy(options.policy_path, compiled); code != exit_ok) return code;
+    if (const int code = load_policy(options.policy_path, source, compiled); code != exit_ok) {
+        return code;
+    }
 
     const auto bound = mandate::bind(compiled.compiled, options.mandate_name, options.arguments);
     if (!bound.ok()) {
@@ -58,36 +31,38 @@ int run_check(const check_options& options) {
     }
 
     std::ifstream file;
-    std::istream* input = &std::cin;
-    if (options.charges_path != "-") {
-        file.open(options.charges_path, std::ios::binary);
-        if (!file) {
-            std::cerr << "mandate: cannot read charges file '" << options.charges_path << "'\n";
-            return exit_usage;
-        }
-        input = &file;
-    }
+    std::istream* input = open_charges(options.charges_path, file);
+    if (input == nullptr) return exit_usage;
 
     // One decision per non-blank line, in input order; approved charges count
     // against the budgets of the ones after them.
     mandate::budget_state state(*bound.mandate);
     mandate::charge_document document;
-    std::string line;
     std::string error;
-    while (std::getline(*input, line)) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    for_each_charge_line(*input, [&](const std::string& line) {
         if (!mandate::decode_charge(line, document, error)) {
             const auto id = mandate::recover_charge_id(line);
             std::cout << mandate::encode_invalid(id ? *id : std::string(), error) << "\n";
-            continue;
+            return;
         }
         const mandate::charge& request = document.view();
         const mandate::decision d = mandate::authorize(*bound.mandate, state, request);
         std::cout << mandate::encode_decision(request, d) << "\n";
-    }
+    });
     std::cout.flush();
     return exit_ok;
+}
+
+int run_compile(const std::string& path) {
+    std::string source;
+    mandate::compile_result compiled;
+    const int code = load_policy(path, source, compiled);
+    if (code == exit_ok) {
+        const auto names = compiled.compiled->mandate_names();
+        std::cout << path << ": ok, " << names.size()
+                  << (names.size() == 1 ? " mandate" : " mandates") << "\n";
+    }
+    return code;
 }
 
 }  // namespace
@@ -96,6 +71,7 @@ int main(int argc, char** argv) {
     CLI::App app{"mandate: spending mandates for AI agents, compiled and enforced"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "mandate 0.1.0");
+    std::vector<command> commands;
 
     check_options check;
     auto* check_command = app.add_subcommand(
@@ -108,11 +84,20 @@ int main(int argc, char** argv) {
     check_command->add_option("--args", check.arguments,
                               "Arguments as a JSON object, e.g. {\"payee\": \"acct_1\", "
                               "\"per_call\": \"0.05 USD\"}");
+    add_ledger_options(*check_command, check.ledger, false)
+        ->description("Keep budgets in this SQLite ledger across runs (created on first use)");
+    commands.push_back({check_command, [&check] {
+                            return check.ledger.path.empty() ? run_check(check)
+                                                             : run_ledger_check(check);
+                        }});
 
     std::string compile_path;
     auto* compile_command =
         app.add_subcommand("compile", "Check a policy file and print its diagnostics");
     compile_command->add_option("policy", compile_path, "Policy file (.mandate)")->required();
+    commands.push_back({compile_command, [&compile_path] { return run_compile(compile_path); }});
+
+    add_ledger_commands(app, commands);
 
     try {
         app.parse(argc, argv);
@@ -128,16 +113,8 @@ int main(int argc, char** argv) {
         return exit_usage;
     }
 
-    if (*check_command) return run_check(check);
-    if (*compile_command) {
-        mandate::compile_result compiled;
-        const int code = load_policy(compile_path, compiled);
-        if (code == exit_ok) {
-            const auto names = compiled.compiled->mandate_names();
-            std::cout << compile_path << ": ok, " << names.size()
-                      << (names.size() == 1 ? " mandate" : " mandates") << "\n";
-        }
-        return code;
+    for (const auto& c : commands) {
+        if (*c.subcommand) return c.run();
     }
     return exit_usage;
 }
