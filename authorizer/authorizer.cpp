@@ -710,8 +710,15 @@ token_view authorizer::view_of(ledger_transaction& tx, const token_record& token
         view.limits.expires_at = token.expires_at;
     }
 
-    // Usage: the holds and what became of them, in the token's currency.
-    for (const auto& hold : tx.authorizations_of(token.id)) {
+    // Usage: the holds charged to the token or to any token below it (a grant's
+    // usage is its children's), and what became of them.
+    std::vector<authorization_record> holds = tx.authorizations_of(token.id);
+    std::vector<std::string> below = view.children;
+    for (std::size_t i = 0; i < below.size(); ++i) {
+        for (auto& hold : tx.authorizations_of(below[i])) holds.push_back(std::move(hold));
+        for (auto& child : tx.children(below[i])) below.push_back(std::move(child));
+    }
+    for (const auto& hold : holds) {
         const auto add = [&](money& total, minor_units units) {
             if (total.unit == hold.amount.unit) total.units += units;
         };

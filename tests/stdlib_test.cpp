@@ -107,3 +107,18 @@ TEST_CASE("weekly_allowance renews at the week start in the owner's zone", "[std
     // Monday 00:00 in New York is 05:00Z.
     CHECK(run(t, charge_json("acct_shop", "25.00", "2026-12-07T05:00:00Z")).approved);
 }
+
+TEST_CASE("grant: one total budget until an end, for children to draw from", "[stdlib]") {
+    mandate::testing::token grant(load("grant.mandate"),
+                                  R"({"total": "60.00 USD", "ends_at": "2027-01-01T00:00:00Z"})");
+    CHECK(run(grant, charge_json("acct_any", "45.00", "2026-12-07T14:00:00Z")).approved);
+    const auto over = run(grant, charge_json("acct_other", "15.01", "2026-12-14T14:00:00Z"));
+    CHECK(over.code == mandate::reason::budget_exceeded);
+    CHECK(run(grant, charge_json("acct_other", "15.00", "2026-12-14T14:00:00Z")).approved);
+    mandate::testing::token later(load("grant.mandate"),
+                                  R"({"total": "60.00 USD", "ends_at": "2027-01-01T00:00:00Z"})");
+    CHECK(run(later, charge_json("acct_any", "1.00", "2027-01-01T00:00:00Z")).code ==
+          mandate::reason::expired);
+    CHECK(run(later, charge_json("acct_any", "1.00", "2026-12-31T23:59:59Z", "EUR")).code ==
+          mandate::reason::currency_not_allowed);
+}
