@@ -13,7 +13,6 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <iterator>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -626,8 +625,11 @@ private:
 };
 
 std::string contents_of(const std::string& path) {
+    std::string bytes(static_cast<std::size_t>(fs::file_size(path)), '\0');
     std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    REQUIRE(in.good());
+    return bytes;
 }
 
 void write_file(const std::string& path, const std::string& bytes) {
