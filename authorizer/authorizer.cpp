@@ -509,7 +509,7 @@ struct authorizer::impl {
 
         record_chain(tx, *chain, request, true);
         authorization_record hold;
-        hold.id = random_id("auth_");
+        hold.id = time_ordered_id("auth_", at);
         hold.token = charged.token.id;
         for (const auto& l : *chain) hold.chain.push_back(l.token.id);
         hold.charge_id = std::string(request.id);

@@ -11,6 +11,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <memory>
@@ -45,7 +46,7 @@ struct fixture {
     std::vector<std::string> tokens;
     std::atomic<std::uint64_t> next_key{0};
 
-    explicit fixture(bool durable) {
+    explicit fixture(bool durable, std::size_t max_batch = 256) {
         if (durable) {
             file = std::filesystem::temp_directory_path() /
                    ("mandate_authorize_bench_" + std::to_string(::getpid()) + ".db");
@@ -54,7 +55,9 @@ struct fixture {
         } else {
             store = make_memory_ledger();
         }
-        auth = std::make_unique<authorizer>(*store);
+        authorizer_options options;
+        options.max_batch = max_batch;
+        auth = std::make_unique<authorizer>(*store, options);
         for (int i = 0; i < token_count; ++i) {
             token_request request;
             request.policy_source = policy;
@@ -96,9 +99,9 @@ struct fixture {
 };
 
 void authorize_batches(benchmark::State& state, bool durable) {
-    fixture f(durable);
-    std::mt19937 random(42);
     const auto batch = static_cast<std::size_t>(state.range(0));
+    fixture f(durable, std::max<std::size_t>(batch, 256));
+    std::mt19937 random(42);
     std::int64_t approved = 0;
     for (auto _ : state) {
         state.PauseTiming();
@@ -116,7 +119,7 @@ void authorize_batches(benchmark::State& state, bool durable) {
 void BM_sqlite_authorize_all(benchmark::State& state) { authorize_batches(state, true); }
 void BM_memory_authorize_all(benchmark::State& state) { authorize_batches(state, false); }
 
-BENCHMARK(BM_sqlite_authorize_all)->Arg(1)->Arg(16)->Arg(64)->Arg(256)->UseRealTime();
+BENCHMARK(BM_sqlite_authorize_all)->Arg(1)->Arg(16)->Arg(64)->Arg(256)->Arg(1024)->UseRealTime();
 BENCHMARK(BM_memory_authorize_all)->Arg(1)->Arg(256)->UseRealTime();
 
 // Threads calling authorize() one request at a time: group commit at work.

@@ -541,3 +541,18 @@ TEST_CASE("looks_like_card_number agrees with a plain reference on random text",
     CHECK(flagged > 1'000);
     CHECK(clean > 1'000);
 }
+
+TEST_CASE("time-ordered ids sort by time and stay random", "[audit]") {
+    const auto early = mandate::parse_rfc3339("2026-12-03T10:00:00Z").value();
+    const auto later = early + std::chrono::microseconds(1);
+    const std::string a = mandate::time_ordered_id("auth_", early);
+    const std::string b = mandate::time_ordered_id("auth_", later);
+    const std::string c = mandate::time_ordered_id("auth_", later);
+    CHECK(a.size() == 5 + 11 + 26);
+    CHECK(a.rfind("auth_", 0) == 0);
+    CHECK(a < b);
+    CHECK(b.substr(0, 16) == c.substr(0, 16));
+    CHECK(b != c);
+    CHECK(mandate::time_ordered_id("x_", mandate::parse_rfc3339("2100-01-01T00:00:00Z").value()) >
+          mandate::time_ordered_id("x_", mandate::parse_rfc3339("2099-12-31T23:59:59Z").value()));
+}

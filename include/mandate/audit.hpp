@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "mandate/ledger.hpp"
+#include "mandate/time.hpp"
 
 namespace mandate {
 
@@ -61,6 +62,12 @@ private:
 // operating system's random generator (getrandom). Throws ledger_error if the
 // generator fails, which it does not once the system has booted.
 std::string random_id(std::string_view prefix);
+
+// `prefix`, 11 base32 characters of `at` (microseconds since 1970), then the 26
+// random characters of random_id: ids that sort by creation time, so that a
+// ledger's index inserts land at one edge of the tree instead of all over it,
+// and that are still unguessable.
+std::string time_ordered_id(std::string_view prefix, instant at);
 
 // True when `text` holds a run of 13 to 19 digits (spaces or dashes between
 // them allowed) that passes the Luhn check: something that may be a full card
