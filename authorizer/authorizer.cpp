@@ -375,6 +375,7 @@ struct authorizer::impl {
         const authorization_request* request = nullptr;
         json body;
         std::string key;
+        std::string charge_text;
         std::string hash;
         std::string charge_id;
     };
@@ -408,8 +409,10 @@ struct authorizer::impl {
         parsed.key = "authorize:" + key->get<std::string>();
         parsed.body.erase("idempotency_key");
         parsed.charge_id = refusal_answer.charge_id;
-        json canonical = {{"token", r.token}, {"charge", parsed.body}};
-        parsed.hash = request_hash("authorize", canonical);
+        // The charge without its key, canonical: what the audit keeps and, with the
+        // token, what a retry must repeat.
+        parsed.charge_text = text(parsed.body);
+        parsed.hash = sha256_hex("authorize\n" + r.token + '\n' + parsed.charge_text);
         return parsed;
     }
 
@@ -427,7 +430,7 @@ struct authorizer::impl {
         entry.token = p.request->token;
         entry.seller = seller_of(p.body);
         if (entry.actor.empty()) entry.actor = "seller:" + entry.seller;
-        entry.request = text(p.body);
+        entry.request = p.charge_text;
         entry.outcome = response;
         entry.policy_hash = std::move(policy_hash);
         audit(tx, std::move(entry));
