@@ -412,7 +412,8 @@ struct authorizer::impl {
         // The charge without its key, canonical: what the audit keeps and, with the
         // token, what a retry must repeat.
         parsed.charge_text = text(parsed.body);
-        parsed.hash = sha256_hex("authorize\n" + r.token + '\n' + parsed.charge_text);
+        parsed.hash = sha256_hex("authorize\n" + std::to_string(r.token.size()) + ':' + r.token +
+                                 parsed.charge_text);
         return parsed;
     }
 
