@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "mandate/authorizer.hpp"
+#include "tests/support.hpp"
 
 namespace {
 
@@ -38,23 +39,7 @@ struct test_clock {
     }
 };
 
-// A fresh directory under the system's temporary directory, removed afterwards.
-struct temp_dir {
-    std::filesystem::path path;
-    temp_dir() {
-        path = std::filesystem::temp_directory_path() /
-               ("mandate_authorizer_" + std::to_string(::getpid()) + "_" +
-                std::to_string(counter()++));
-        std::filesystem::remove_all(path);
-        std::filesystem::create_directories(path);
-    }
-    ~temp_dir() { std::filesystem::remove_all(path); }
-    std::string file(const char* name) const { return (path / name).string(); }
-    static std::atomic<int>& counter() {
-        static std::atomic<int> n{0};
-        return n;
-    }
-};
+using temp_dir = mandate::testing::scratch_dir;
 
 authorizer_options clocked(test_clock& clock) {
     authorizer_options options;

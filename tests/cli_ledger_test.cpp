@@ -26,6 +26,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -100,34 +102,24 @@ void write_text(const fs::path& path, const std::string& text) {
 
 // A scratch directory with one ledger in it, removed afterwards.
 class scratch {
-public:
-    scratch() {
-        std::string pattern = (fs::temp_directory_path() / "mandate-cli-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        dir_ = pattern;
-    }
-    ~scratch() {
-        std::error_code ignored;
-        fs::remove_all(dir_, ignored);
-    }
-    scratch(const scratch&) = delete;
-    scratch& operator=(const scratch&) = delete;
+    mandate::testing::scratch_dir dir_{"mandate-cli"};
 
-    const fs::path& dir() const { return dir_; }
-    std::string ledger() const { return (dir_ / "ledger.db").string(); }
+public:
+    const fs::path& dir() const { return dir_.path(); }
+    std::string ledger() const { return dir_.file("ledger.db"); }
 
     // `mandate ARGUMENTS` with `input` on standard input.
     run_result run(const std::string& arguments, const std::string& input = {}) const {
-        write_text(dir_ / "stdin", input);
+        write_text(dir() / "stdin", input);
         const std::string command = "cd " + quoted(source_dir) + " && " + quoted(binary) + " " +
-                                    arguments + " <" + quoted((dir_ / "stdin").string()) + " >" +
-                                    quoted((dir_ / "stdout").string()) + " 2>" +
-                                    quoted((dir_ / "stderr").string());
+                                    arguments + " <" + quoted((dir() / "stdin").string()) + " >" +
+                                    quoted((dir() / "stdout").string()) + " 2>" +
+                                    quoted((dir() / "stderr").string());
         const int status = std::system(command.c_str());
         run_result result;
         result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        result.out = contents_of(dir_ / "stdout");
-        result.err = contents_of(dir_ / "stderr");
+        result.out = contents_of(dir() / "stdout");
+        result.err = contents_of(dir() / "stderr");
         return result;
     }
 
@@ -171,9 +163,6 @@ public:
         CHECK(shown.exit_code == 0);
         return shown.lines();
     }
-
-private:
-    fs::path dir_;
 };
 
 // The ledger opened with SQLite itself, to edit it behind the ledger's back.

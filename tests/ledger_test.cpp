@@ -2,6 +2,7 @@
 // both; the SQLite ledger also has tests of its file: durability across reopening,
 // its schema version, files it must refuse, and two objects sharing one file.
 #include "mandate/ledger.hpp"
+#include "tests/support.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -43,28 +44,7 @@ using mandate::token_status;
 
 // ---- stores ---------------------------------------------------------------------
 
-// A fresh directory under the temporary directory, removed with its contents.
-class scratch_dir {
-public:
-    scratch_dir() {
-        std::string pattern = (fs::temp_directory_path() / "mandate-ledger-XXXXXX").string();
-        if (mkdtemp(pattern.data()) == nullptr) {
-            throw std::runtime_error("cannot create a directory like " + pattern);
-        }
-        path_ = pattern;
-    }
-    ~scratch_dir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    scratch_dir(const scratch_dir&) = delete;
-    scratch_dir& operator=(const scratch_dir&) = delete;
-
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    fs::path path_;
-};
+using mandate::testing::scratch_dir;
 
 struct memory_store {
     std::unique_ptr<ledger> open() { return mandate::make_memory_ledger(); }
