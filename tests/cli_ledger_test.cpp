@@ -89,10 +89,6 @@ struct run_result {
     }
 };
 
-std::string contents_of(const fs::path& path) {
-    std::ifstream file(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
-}
 
 void write_text(const fs::path& path, const std::string& text) {
     std::ofstream file(path, std::ios::binary | std::ios::trunc);
@@ -118,8 +114,8 @@ public:
         const int status = std::system(command.c_str());
         run_result result;
         result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        result.out = contents_of(dir() / "stdout");
-        result.err = contents_of(dir() / "stderr");
+        result.out = mandate::testing::read_file(dir() / "stdout");
+        result.err = mandate::testing::read_file(dir() / "stderr");
         return result;
     }
 
@@ -669,7 +665,7 @@ TEST_CASE("audit show filters by token, seller and time", "[cli]") {
 TEST_CASE("check --ledger decides like check and keeps budgets across runs", "[cli]") {
     scratch s;
     const std::string expected =
-        contents_of(fs::path(source_dir) / "examples/office_charges.expected.jsonl");
+        mandate::testing::read_file(fs::path(source_dir) / "examples/office_charges.expected.jsonl");
     const std::string office =
         "check stdlib-policies/office_supplies.mandate "
         "examples/office_charges.jsonl";

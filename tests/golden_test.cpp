@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support.hpp"
+
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -34,13 +36,8 @@ run_result run(const std::string& command) {
     return result;
 }
 
-std::string read_text(const std::string& path) {
-    std::ifstream file(path);
-    REQUIRE(file.good());
-    std::ostringstream contents;
-    contents << file.rdbuf();
-    return contents.str();
-}
+
+using mandate::testing::read_file;
 
 const std::string source_dir = MANDATE_SOURCE_DIR;
 const std::string binary = MANDATE_BINARY;
@@ -53,11 +50,11 @@ TEST_CASE("the bundled office example gives the pinned decisions", "[golden]") {
                             "' check stdlib-policies/office_supplies.mandate "
                             "examples/office_charges.jsonl");
     REQUIRE(result.exit_code == 0);
-    CHECK(result.output == read_text(source_dir + "/examples/office_charges.expected.jsonl"));
+    CHECK(result.output == read_file(source_dir + "/examples/office_charges.expected.jsonl"));
 }
 
 TEST_CASE("the bundled office example exercises every reason code", "[golden]") {
-    const std::string expected = read_text(source_dir + "/examples/office_charges.expected.jsonl");
+    const std::string expected = read_file(source_dir + "/examples/office_charges.expected.jsonl");
     std::set<std::string> reasons;
     std::size_t approvals = 0;
     std::istringstream lines(expected);

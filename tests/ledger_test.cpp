@@ -604,14 +604,6 @@ private:
     sqlite3* db_ = nullptr;
 };
 
-std::string contents_of(const std::string& path) {
-    std::string bytes(static_cast<std::size_t>(fs::file_size(path)), '\0');
-    std::ifstream in(path, std::ios::binary);
-    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    REQUIRE(in.good());
-    return bytes;
-}
-
 void write_file(const std::string& path, const std::string& bytes) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << bytes;
@@ -684,7 +676,7 @@ TEST_CASE("an SQLite ledger refuses a file that is not SQLite, and leaves it alo
 
     CHECK_THROWS_AS(mandate::open_sqlite_ledger(path), ledger_error);
     CHECK_THROWS_WITH(mandate::open_sqlite_ledger(path), Catch::Contains("not a mandate ledger"));
-    CHECK(contents_of(path) == garbage);
+    CHECK(mandate::testing::read_file(path) == garbage);
 }
 
 TEST_CASE("an SQLite ledger refuses another application's database", "[ledger]") {
@@ -698,10 +690,10 @@ TEST_CASE("an SQLite ledger refuses another application's database", "[ledger]")
         sqlite3_close(db);
         REQUIRE(result == SQLITE_OK);
     }
-    const std::string before = contents_of(path);
+    const std::string before = mandate::testing::read_file(path);
 
     CHECK_THROWS_WITH(mandate::open_sqlite_ledger(path), Catch::Contains("not a mandate ledger"));
-    CHECK(contents_of(path) == before);
+    CHECK(mandate::testing::read_file(path) == before);
     CHECK(raw_file(path).value("PRAGMA journal_mode") == "delete");
 }
 
@@ -724,7 +716,7 @@ TEST_CASE("an SQLite ledger reports a corrupt file instead of crashing", "[ledge
     }
 
     // Keep the header and the schema on the first page; scramble every page after it.
-    std::string bytes = contents_of(factory.path);
+    std::string bytes = mandate::testing::read_file(factory.path);
     REQUIRE(bytes.size() > 8192);
     for (std::size_t index = 4096; index < bytes.size(); ++index) {
         bytes[index] = static_cast<char>(bytes[index] ^ 0x5a);

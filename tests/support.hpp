@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -15,6 +16,19 @@
 #include "mandate/policy.hpp"
 
 namespace mandate::testing {
+
+// The whole file, bytes as they are; fails the test when it cannot be read.
+inline std::string read_file(const std::filesystem::path& path) {
+    std::error_code error;
+    const auto size = std::filesystem::file_size(path, error);
+    INFO(path.string());
+    REQUIRE_FALSE(error);
+    std::string bytes(static_cast<std::size_t>(size), '\0');
+    std::ifstream in(path, std::ios::binary);
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    REQUIRE(in.good());
+    return bytes;
+}
 
 // A fresh directory under the temporary directory, removed with its contents.
 class scratch_dir {
