@@ -95,6 +95,35 @@ std::optional<refused> refuse_card_number(const json& value, std::string_view wh
                        "; send the token, never the card"};
 }
 
+// Deeper JSON than any request needs is refused before it is parsed: the parser,
+// the card-number scan and the serializer all recurse once per level.
+constexpr int max_json_depth = 32;
+
+bool nested_too_deep(std::string_view text) {
+    int depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max_json_depth) return true;
+        } else if (c == '}' || c == ']') {
+            --depth;
+        }
+    }
+    return false;
+}
+
+// Parses caller JSON; discarded (like a syntax error) when nested too deep.
+json parse_json(std::string_view text) {
+    if (nested_too_deep(text)) return json(json::value_t::discarded);
+    return json::parse(text, nullptr, false);
+}
+
 std::string request_hash(std::string_view kind, const json& canonical) {
     return sha256_hex(std::string(kind) + '\n' + text(canonical));
 }
@@ -250,6 +279,7 @@ struct authorizer::impl {
     // The token and its ancestors, nearest first.
     std::optional<std::vector<link>> chain_of(ledger_transaction& tx, const std::string& id) {
         std::vector<link> chain;
+        if (id.empty()) return std::nullopt;
         std::string next = id;
         while (!next.empty()) {
             if (chain.size() == max_chain_depth) {
@@ -270,6 +300,17 @@ struct authorizer::impl {
             chain.push_back(std::move(l));
         }
         return chain;
+    }
+
+    // How many grants are above a token.
+    std::size_t depth_of(ledger_transaction& tx, const token_record& token) {
+        std::size_t depth = 0;
+        for (std::string next = token.parent; !next.empty() && depth <= max_chain_depth; ++depth) {
+            const auto parent = tx.find_token(next);
+            if (!parent) break;
+            next = parent->parent;
+        }
+        return depth;
     }
 
     // A token whose lifetime budget or count is used up is consumed; one whose
@@ -394,9 +435,10 @@ struct authorizer::impl {
         if (r.charge.size() > max_request_bytes) {
             return refuse(refusal::malformed_request, "the charge is larger than 1 MiB");
         }
-        parsed.body = json::parse(r.charge, nullptr, false);
+        parsed.body = parse_json(r.charge);
         if (parsed.body.is_discarded() || !parsed.body.is_object()) {
-            return refuse(refusal::malformed_request, "the charge is not a JSON object");
+            return refuse(refusal::malformed_request,
+                          "the charge is not a JSON object (or is nested more than 32 deep)");
         }
         if (auto card = refuse_card_number(parsed.body, "the charge")) {
             return refuse(card->code, card->message);
@@ -482,7 +524,10 @@ struct authorizer::impl {
         charge request = document.view();
         answer.amount = request.amount;
 
-        auto chain = chain_of(tx, p.request->token);
+        // Only shared payment tokens pay: a check state (chk_) is not one.
+        auto chain = p.request->token.rfind("spt_", 0) == 0
+                         ? chain_of(tx, p.request->token)
+                         : std::nullopt;
         if (!chain) {
             return decline_with(decline(token_reason::unknown_token,
                                         "no token " + p.request->token, p.request->token));
@@ -493,7 +538,8 @@ struct authorizer::impl {
         }
         link& charged = chain->front();
         policy_hash = charged.token.policy_hash;
-        if (request.seller_id != charged.token.seller) {
+        // A grant for "*" mints children and is never charged itself.
+        if (charged.token.seller == "*" || request.seller_id != charged.token.seller) {
             return decline_with(decline(token_reason::seller_not_allowed,
                                         "token " + charged.token.id + " is granted to " +
                                             charged.token.seller + ", not " +
@@ -548,17 +594,29 @@ struct authorizer::impl {
                     if (parsed[i]) answers[i] = authorize_one(tx, *parsed[i]);
                 }
             });
-        } catch (const std::exception& failure) {
+        } catch (const std::exception&) {
+            // One request's failure (a token whose state cannot be read) must not
+            // refuse the others: each is tried again in a transaction of its own.
             for (std::size_t i = 0; i < batch.size(); ++i) {
-                if (!parsed[i]) continue;
-                answers[i] = {};
-                answers[i].charge_id = parsed[i]->charge_id;
-                answers[i].error = refusal::ledger_unavailable;
-                answers[i].message = failure.what();
+                if (parsed[i]) answers[i] = authorize_alone(*parsed[i]);
             }
         }
         for (std::size_t i = 0; i < batch.size(); ++i) {
             if (parsed[i]) batch[i]->answer = std::move(answers[i]);
+        }
+    }
+
+    authorization_answer authorize_alone(const parsed_request& p) {
+        try {
+            authorization_answer answer;
+            transact([&](ledger_transaction& tx) { answer = authorize_one(tx, p); });
+            return answer;
+        } catch (const std::exception& failure) {
+            authorization_answer refused;
+            refused.charge_id = p.charge_id;
+            refused.error = refusal::ledger_unavailable;
+            refused.message = failure.what();
+            return refused;
         }
     }
 
@@ -576,11 +634,21 @@ struct authorizer::impl {
                 continue;
             }
             leader_active = true;
-            const std::size_t size = std::min(queue.size(), std::max<std::size_t>(1, options.max_batch));
-            std::vector<pending*> batch(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(size));
-            queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(size));
+            const auto size = static_cast<std::ptrdiff_t>(
+                std::min(queue.size(), std::max<std::size_t>(1, options.max_batch)));
+            std::vector<pending*> batch(queue.begin(), queue.begin() + size);
+            queue.erase(queue.begin(), queue.begin() + size);
             lock.unlock();
-            run_batch(batch);
+            try {
+                run_batch(batch);
+            } catch (const std::exception& failure) {
+                // Out of memory outside any transaction: nothing was written.
+                for (auto* p : batch) {
+                    p->answer = {};
+                    p->answer.error = refusal::ledger_unavailable;
+                    p->answer.message = failure.what();
+                }
+            }
             lock.lock();
             for (auto* p : batch) p->done = true;
             leader_active = false;
@@ -590,11 +658,13 @@ struct authorizer::impl {
 
     // ---- capture, reverse, refund ---------------------------------------------
 
-    // Gives `amount` back to every token the authorization counted against: all of
-    // them for a hold released, only those whose mandate says so for a refund.
-    void release_hold(ledger_transaction& tx, const authorization_record& hold, minor_units amount,
-                      bool uncount, bool refund) {
-        if (amount <= 0 && !uncount) return;
+    // Gives `amount` back to every token the authorization counted against, where
+    // the hold still counts `counted`: all of them for a hold released, only those
+    // whose mandate says so for a refund. Returns the most any token got back.
+    minor_units release_hold(ledger_transaction& tx, const authorization_record& hold,
+                             minor_units counted, minor_units amount, bool uncount, bool refund) {
+        if (amount <= 0 && !uncount) return 0;
+        minor_units most = 0;
         for (const auto& id : hold.chain) {
             auto token = tx.find_token(id);
             if (!token) throw ledger_error("token " + id + " of " + hold.id + " is missing");
@@ -603,10 +673,11 @@ struct authorizer::impl {
             l.mandate = mandate_of(tx, l.token);
             if (refund && !limits_of(*l.mandate).refunds_restore_budget) continue;
             l.state = &state_of(tx, l.token, *l.mandate).state;
-            release(*l.mandate, *l.state, hold.at, amount, uncount);
+            most = std::max(most, release(*l.mandate, *l.state, hold.at, counted, amount, uncount));
             save_state(tx, l);
             refresh_consumed(tx, l, now());
         }
+        return most;
     }
 };
 
@@ -658,7 +729,7 @@ token_answer token_refusal(std::string_view code, std::string message) {
 
 // Canonical JSON for arguments, so that the same arguments hash alike.
 std::optional<std::string> canonical_arguments(const std::string& given) {
-    const json arguments = json::parse(given.empty() ? std::string("{}") : given, nullptr, false);
+    const json arguments = parse_json(given.empty() ? std::string("{}") : given);
     if (arguments.is_discarded() || !arguments.is_object()) return std::nullopt;
     return text(arguments);
 }
@@ -672,7 +743,7 @@ card_result parse_card(std::string_view json_text) {
         result.message = std::move(message);
         return result;
     };
-    const json in = json::parse(json_text, nullptr, false);
+    const json in = parse_json(json_text);
     if (in.is_discarded() || !in.is_object()) {
         return refuse(refusal::invalid_card, "the card must be a JSON object");
     }
@@ -837,7 +908,9 @@ token_answer authorizer::create_token(const token_request& request) {
             }
             token_record token;
             if (!request.parent.empty()) {
-                const auto parent = tx.find_token(request.parent);
+                const auto parent = request.parent.rfind("spt_", 0) == 0
+                                        ? tx.find_token(request.parent)
+                                        : std::nullopt;
                 if (!parent) {
                     answer = token_refusal(refusal::not_found, "no token " + request.parent);
                     return;
@@ -858,6 +931,11 @@ token_answer authorizer::create_token(const token_request& request) {
                                            "a child token pays with its grant's card");
                     return;
                 }
+                if (impl_->depth_of(tx, *parent) + 1 >= max_chain_depth) {
+                    answer = token_refusal(refusal::invalid_state,
+                                           "a token may have at most 15 grants above it");
+                    return;
+                }
                 token.card = parent->card;
                 token.parent = parent->id;
             } else {
@@ -871,7 +949,11 @@ token_answer authorizer::create_token(const token_request& request) {
             token.created_at = now;
             token.lifetime = request.lifetime;
             if (request.lifetime.count() > 0) token.expires_at = now + request.lifetime;
-            tx.put_policy(hash, stored_policy{request.policy_file, request.policy_source});
+            // The first file name a policy text came with stays: it names the rules
+            // in every token's declines.
+            if (!tx.find_policy(hash)) {
+                tx.put_policy(hash, stored_policy{request.policy_file, request.policy_source});
+            }
             tx.put_token(token);
             impl_->policies.emplace(hash, compiled.compiled);
             if (!key.empty()) tx.put_response(key, stored_response{fingerprint, token.id});
@@ -977,6 +1059,13 @@ token_answer authorizer::renew_token(const std::string& id, const std::string& a
                                        "token " + id + " is revoked (" + old->status_reason + ")");
                 return;
             }
+            // Renewing a consumed child would reset what its mandate calls total.
+            if (old->status == token_status::consumed) {
+                answer = token_refusal(refusal::invalid_state,
+                                       "token " + id + " is consumed: its lifetime budget is "
+                                       "spent, and renewal would reset it");
+                return;
+            }
             const instant now = impl_->now();
             const auto parent = tx.find_token(old->parent);
             if (!parent || parent->status != token_status::active || now >= parent->expires_at) {
@@ -1028,7 +1117,8 @@ lifecycle_answer authorizer::lifecycle(const lifecycle_request& request, std::st
                                                             " needs an idempotency key");
     }
     json canonical = {{"authorization", request.authorization},
-                      {"amount", request.amount ? json(*request.amount) : json(nullptr)}};
+                      {"amount", request.amount ? json(*request.amount) : json(nullptr)},
+                      {"seller", request.seller}};
     if (auto card = refuse_card_number(canonical, "the request")) {
         return refuse(card->code, card->message);
     }
@@ -1046,14 +1136,11 @@ lifecycle_answer authorizer::lifecycle(const lifecycle_request& request, std::st
                 auto first = detail::lifecycle_from_json(stored->response);
                 if (!first) throw ledger_error("a stored answer is unreadable");
                 answer = std::move(*first);
-                if (auto current = tx.find_authorization(request.authorization)) {
-                    answer.record = std::move(*current);
-                }
                 answer.replayed = true;
                 return;
             }
             auto hold = tx.find_authorization(request.authorization);
-            if (!hold) {
+            if (!hold || (!request.seller.empty() && request.seller != hold->seller)) {
                 refuse(refusal::not_found, "no authorization " + request.authorization);
                 return;
             }
@@ -1127,17 +1214,19 @@ bool authorizer::apply_lifecycle(ledger_transaction& tx, authorization_record& h
         hold.captured = *amount;
         hold.status = hold_status::captured;
         answer.amount.units = *amount;
-        answer.released.units = hold.amount.units - *amount;
-        impl_->release_hold(tx, hold, answer.released.units, false, false);
+        answer.released.units = impl_->release_hold(tx, hold, hold.amount.units,
+                                                    hold.amount.units - *amount, false, false);
     } else if (action == "reverse") {
-        if (request.amount) return refuse(refusal::invalid_amount, "a reversal releases the whole hold");
+        if (request.amount) {
+            return refuse(refusal::invalid_amount, "a reversal releases the whole hold");
+        }
         hold.status = hold_status::reversed;
-        answer.released.units = hold.amount.units;
-        impl_->release_hold(tx, hold, hold.amount.units, true, false);
+        answer.released.units =
+            impl_->release_hold(tx, hold, hold.amount.units, hold.amount.units, true, false);
     } else {
         if (hold.status != hold_status::captured) {
-            return refuse(refusal::invalid_state,
-                          "authorization " + hold.id + " is " + state + "; only captured money refunds");
+            return refuse(refusal::invalid_state, "authorization " + hold.id + " is " + state +
+                                                      "; only captured money refunds");
         }
         const minor_units left = hold.captured - hold.refunded;
         const auto amount = parse(left);
@@ -1146,16 +1235,11 @@ bool authorizer::apply_lifecycle(ledger_transaction& tx, authorization_record& h
                           "a refund is more than zero and at most the " +
                               money_text(money{left, unit}) + " captured and not refunded");
         }
+        // Tokens whose mandate restores refunds count what is captured and not yet
+        // refunded; the others still count the whole capture and skip this.
+        answer.released.units = impl_->release_hold(tx, hold, left, *amount, false, true);
         hold.refunded += *amount;
         answer.amount.units = *amount;
-        for (const auto& id : hold.chain) {
-            auto token = tx.find_token(id);
-            if (!token) continue;
-            if (limits_of(*impl_->mandate_of(tx, *token)).refunds_restore_budget) {
-                answer.released.units = *amount;
-            }
-        }
-        impl_->release_hold(tx, hold, *amount, false, true);
     }
     hold.updated_at = now;
     tx.put_authorization(hold);
@@ -1188,7 +1272,7 @@ std::vector<authorization_record> authorizer::expire_holds() {
             for (auto& hold : holds) {
                 hold.status = hold_status::expired;
                 hold.updated_at = now;
-                impl_->release_hold(tx, hold, hold.amount.units, true, false);
+                impl_->release_hold(tx, hold, hold.amount.units, hold.amount.units, true, false);
                 tx.put_authorization(hold);
                 audit_entry entry;
                 entry.actor = "system";
@@ -1220,7 +1304,7 @@ authorization_answer authorizer::check(const check_request& request) {
     };
     const auto arguments = canonical_arguments(request.arguments);
     if (!arguments) return refuse(refusal::invalid_arguments, "the arguments must be a JSON object");
-    const json body = json::parse(request.charge, nullptr, false);
+    const json body = parse_json(request.charge);
     if (!body.is_discarded()) {
         if (auto card = refuse_card_number(body, "the charge")) return refuse(card->code, card->message);
     }
@@ -1262,7 +1346,9 @@ authorization_answer authorizer::check(const check_request& request) {
                 fresh.arguments = *arguments;
                 fresh.seller = "*";
                 fresh.created_at = impl_->now();
-                tx.put_policy(hash, stored_policy{request.policy_file, request.policy_source});
+                if (!tx.find_policy(hash)) {
+                    tx.put_policy(hash, stored_policy{request.policy_file, request.policy_source});
+                }
                 tx.put_token(fresh);
             }
             const std::string key = answer.charge_id.empty()

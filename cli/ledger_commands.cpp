@@ -170,6 +170,7 @@ struct lifecycle_options {
     std::string amount;
     const CLI::Option* amount_option = nullptr;  // null: the step takes no amount
     std::string idempotency_key;
+    std::string seller;
 };
 
 using lifecycle_step = lifecycle_answer (authorizer::*)(const lifecycle_request&);
@@ -181,6 +182,7 @@ int run_lifecycle(const lifecycle_options& options, lifecycle_step step) {
         request.amount = options.amount;
     }
     request.idempotency_key = options.idempotency_key;
+    request.seller = options.seller;
     return with_authorizer(options.ledger, ledger_use::existing, [&](authorizer& auth) {
         const lifecycle_answer answer = (auth.*step)(request);
         return print_answer(answer.to_json(), answer.error, answer.message);
@@ -223,6 +225,8 @@ void add_lifecycle_command(CLI::App& app, std::vector<command>& commands,
     add_text(*subcommand, "--idempotency-key", options->idempotency_key,
              "Retrying with the same key returns the first answer and changes nothing")
         ->required();
+    add_text(*subcommand, "--seller", options->seller,
+             "The seller asking: refused (not_found) unless it authorized the hold");
     commands.push_back(
         {subcommand, [options, step = kind.step] { return run_lifecycle(*options, step); }});
 }

@@ -62,25 +62,30 @@ minor_units give_back(minor_units from, minor_units amount) noexcept {
     return amount >= from ? 0 : from - amount;
 }
 
-void release_rolling(budget_state::window& w, instant at, minor_units amount, bool uncount) {
+// Returns what the window gave back.
+minor_units release_rolling(budget_state::window& w, instant at, minor_units counted,
+                            minor_units amount, bool uncount) {
     const auto capacity = static_cast<std::uint32_t>(w.events.size());
     for (std::uint32_t i = 0; i < w.size; ++i) {
         auto& event = w.events[(w.head + i) % capacity];
-        if (event.at != at || event.amount < amount) continue;
+        if (event.at != at || event.amount != counted) continue;
         if (!uncount) {
-            event.amount -= amount;
-            w.spent = give_back(w.spent, amount);
-            return;
+            const minor_units given = std::min(amount, event.amount);
+            event.amount -= given;
+            w.spent = give_back(w.spent, given);
+            return given;
         }
         // The charge never happened: it leaves the ring with all it still counts.
-        w.spent = give_back(w.spent, event.amount);
+        const minor_units given = event.amount;
+        w.spent = give_back(w.spent, given);
         w.count = std::max<std::int64_t>(0, w.count - 1);
         for (std::uint32_t k = i; k + 1 < w.size; ++k) {
             w.events[(w.head + k) % capacity] = w.events[(w.head + k + 1) % capacity];
         }
         w.size -= 1;
-        return;
+        return given;
     }
+    return 0;
 }
 
 // Little-endian fixed-width fields.
@@ -215,23 +220,30 @@ bool exhausted(const bound_mandate& mandate, const budget_state& state) noexcept
     return false;
 }
 
-void release(const bound_mandate& mandate, budget_state& state, instant at, minor_units amount,
-             bool uncount) noexcept {
+minor_units release(const bound_mandate& mandate, budget_state& state, instant at,
+                    minor_units counted, minor_units amount, bool uncount) noexcept {
     const bound_image& bound = mandate.image();
+    minor_units most = 0;
     for (const step& s : bound.program->steps) {
         if (!is_window(s)) continue;
         budget_state::window& w = state.windows()[s.window_index];
+        minor_units given = 0;
         switch (s.window) {
             case model::window_kind::calendar:
                 if (!w.current.contains(at)) break;  // its period is over
                 [[fallthrough]];
             case model::window_kind::total:
-                w.spent = give_back(w.spent, amount);
+                given = std::min(uncount ? counted : amount, w.spent);
+                w.spent -= given;
                 if (uncount) w.count = std::max<std::int64_t>(0, w.count - 1);
                 break;
-            case model::window_kind::rolling: release_rolling(w, at, amount, uncount); break;
+            case model::window_kind::rolling:
+                given = release_rolling(w, at, counted, amount, uncount);
+                break;
         }
+        if (s.kind == step_kind::budget) most = std::max(most, given);
     }
+    return most;
 }
 
 std::string encode_state(const budget_state& state) {

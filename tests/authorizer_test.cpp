@@ -258,14 +258,14 @@ TEST_CASE("a retried authorization returns the first answer and counts once", "[
     CHECK(declined_again.reason == "amount_over_limit");
 
     // Lifecycle requests are idempotent as well.
-    const lifecycle_request capture{first.authorization, "20.00", "cap-1", {}};
+    const lifecycle_request capture{first.authorization, "20.00", "cap-1", {}, {}};
     const auto captured = auth.capture(capture);
     REQUIRE(captured.ok());
     const auto captured_again = auth.capture(capture);
     CHECK(captured_again.replayed);
     CHECK(captured_again.amount == captured.amount);
     CHECK(spent(auth, token) == 2000);
-    CHECK(auth.capture({first.authorization, "10.00", "cap-1", {}}).error ==
+    CHECK(auth.capture({first.authorization, "10.00", "cap-1", {}, {}}).error ==
           refusal::idempotency_conflict);
 }
 
@@ -366,40 +366,40 @@ TEST_CASE("capture, reverse, refund and expiry move the budget", "[authorizer]")
 
     const auto held = pay(auth, token, "h1", "40.00");
     REQUIRE(held.approved);
-    CHECK(auth.capture({held.authorization, "40.01", "c0", {}}).error == refusal::invalid_amount);
-    CHECK(auth.capture({held.authorization, "1.00 EUR", "c0b", {}}).error ==
+    CHECK(auth.capture({held.authorization, "40.01", "c0", {}, {}}).error == refusal::invalid_amount);
+    CHECK(auth.capture({held.authorization, "1.00 EUR", "c0b", {}, {}}).error ==
           refusal::invalid_amount);
-    const auto partial = auth.capture({held.authorization, "30.00", "c1", {}});
+    const auto partial = auth.capture({held.authorization, "30.00", "c1", {}, {}});
     REQUIRE(partial.ok());
     CHECK(partial.amount == usd(3000));
     CHECK(partial.released == usd(1000));
     CHECK(partial.record.status == hold_status::captured);
     CHECK(spent(auth, token) == 3000);
-    CHECK(auth.capture({held.authorization, {}, "c2", {}}).error == refusal::invalid_state);
-    CHECK(auth.reverse({held.authorization, {}, "r0", {}}).error == refusal::invalid_state);
+    CHECK(auth.capture({held.authorization, {}, "c2", {}, {}}).error == refusal::invalid_state);
+    CHECK(auth.reverse({held.authorization, {}, "r0", {}, {}}).error == refusal::invalid_state);
 
     const auto second = pay(auth, token, "h2", "20.00");
     REQUIRE(second.approved);
     CHECK(spent(auth, token) == 5000);
-    const auto reversed = auth.reverse({second.authorization, {}, "r1", {}});
+    const auto reversed = auth.reverse({second.authorization, {}, "r1", {}, {}});
     REQUIRE(reversed.ok());
     CHECK(reversed.record.status == hold_status::reversed);
     CHECK(spent(auth, token) == 3000);
-    CHECK(auth.refund({second.authorization, {}, "f0", {}}).error == refusal::invalid_state);
+    CHECK(auth.refund({second.authorization, {}, "f0", {}, {}}).error == refusal::invalid_state);
 
     // Refunds leave the budget alone unless the mandate says otherwise.
-    const auto refunded = auth.refund({held.authorization, "10.00", "f1", {}});
+    const auto refunded = auth.refund({held.authorization, "10.00", "f1", {}, {}});
     REQUIRE(refunded.ok());
     CHECK(refunded.released == usd(0));
     CHECK(spent(auth, token) == 3000);
-    CHECK(auth.refund({held.authorization, "20.01", "f2", {}}).error == refusal::invalid_amount);
-    CHECK(auth.refund({held.authorization, {}, "f3", {}}).amount == usd(2000));
+    CHECK(auth.refund({held.authorization, "20.01", "f2", {}, {}}).error == refusal::invalid_amount);
+    CHECK(auth.refund({held.authorization, {}, "f3", {}, {}}).amount == usd(2000));
 
     const auto shop =
         created(auth, token_for("refundable", R"({"merchant": "acct_1"})", "acct_1"));
     const auto bought = pay(auth, shop, "s1", "60.00");
-    REQUIRE(auth.capture({bought.authorization, {}, "s1c", {}}).ok());
-    const auto back = auth.refund({bought.authorization, "25.00", "s1r", {}});
+    REQUIRE(auth.capture({bought.authorization, {}, "s1c", {}, {}}).ok());
+    const auto back = auth.refund({bought.authorization, "25.00", "s1r", {}, {}});
     CHECK(back.released == usd(2500));
     CHECK(spent(auth, shop) == 3500);
 
@@ -410,7 +410,7 @@ TEST_CASE("capture, reverse, refund and expiry move the budget", "[authorizer]")
     clock.advance(std::chrono::hours(24 * 2));
     CHECK(auth.expire_holds().empty());
     clock.advance(std::chrono::hours(24 * 5));
-    CHECK(auth.capture({forgotten.authorization, {}, "late", {}}).error == refusal::invalid_state);
+    CHECK(auth.capture({forgotten.authorization, {}, "late", {}, {}}).error == refusal::invalid_state);
     const auto expired = auth.expire_holds();
     REQUIRE(expired.size() == 1);
     CHECK(expired[0].id == forgotten.authorization);
@@ -442,7 +442,7 @@ TEST_CASE("a token whose lifetime budget is spent is consumed", "[authorizer]") 
     CHECK(auth.show_token(token).view.token.status == token_status::consumed);
     CHECK(pay(auth, token, "twice", "1.00").reason == "token_consumed");
     // A reversed hold means the charge never happened: the token is usable again.
-    REQUIRE(auth.reverse({bought.authorization, {}, "undo", {}}).ok());
+    REQUIRE(auth.reverse({bought.authorization, {}, "undo", {}, {}}).ok());
     CHECK(auth.show_token(token).view.token.status == token_status::active);
     CHECK(pay(auth, token, "again", "25.00").approved);
 }
@@ -555,7 +555,7 @@ TEST_CASE("the ledger survives a restart, windows included", "[authorizer]") {
         CHECK(spent(auth, token) == 9000);
         CHECK(pay(auth, token, "c", "10.01").reason == "budget_exceeded");
         CHECK(pay(auth, token, "a", "50.00").replayed);
-        REQUIRE(auth.capture({hold, "30.00", "cap", {}}).ok());
+        REQUIRE(auth.capture({hold, "30.00", "cap", {}, {}}).ok());
         CHECK(spent(auth, token) == 8000);
     }
     clock.set("2026-12-08T09:00:00Z");  // the next Tuesday: a new week
@@ -653,8 +653,8 @@ TEST_CASE("the audit trail records everything and detects tampering", "[authoriz
         const auto child = created(auth, request);
         const auto ok = pay(auth, child, "a", "10.00");
         pay(auth, child, "b", "99.00");
-        REQUIRE(auth.capture({ok.authorization, "5.00", "c", {}}).ok());
-        REQUIRE(auth.refund({ok.authorization, {}, "r", {}}).ok());
+        REQUIRE(auth.capture({ok.authorization, "5.00", "c", {}, {}}).ok());
+        REQUIRE(auth.refund({ok.authorization, {}, "r", {}, {}}).ok());
         const auto renewed = auth.renew_token(child);
         REQUIRE(auth.revoke_token(grant).ok());
 
@@ -692,4 +692,150 @@ TEST_CASE("the audit trail records everything and detects tampering", "[authoriz
     const auto verdict = auth.verify_audit();
     CHECK_FALSE(verdict.ok());
     CHECK(verdict.first_bad() == 4);
+}
+
+TEST_CASE("a reversal releases its own charge, not another at the same time", "[authorizer]") {
+    auto store = make_memory_ledger();
+    // The clock stands still: both holds are counted at the same instant.
+    test_clock clock("2026-12-01T10:00:00Z");
+    authorizer auth(*store, clocked(clock));
+    token_request request = token_for("refundable", R"({"merchant": "acct_1"})", "acct_1");
+    request.policy_source = R"(
+mandate hourly(merchant: text) {
+  seller in [merchant]
+  budget 100.00 USD per rolling 1h
+}
+)";
+    request.mandate = "hourly";
+    const auto token = created(auth, request);
+    const auto big = pay(auth, token, "big", "90.00");
+    const auto small = pay(auth, token, "small", "10.00");
+    REQUIRE(big.approved);
+    REQUIRE(small.approved);
+    REQUIRE(big.at == small.at);
+    const auto reversed = auth.reverse({small.authorization, {}, "undo", {}, {}});
+    REQUIRE(reversed.ok());
+    CHECK(reversed.released == usd(1000));
+    CHECK(spent(auth, token) == 9000);
+    CHECK(pay(auth, token, "again", "90.00").reason == "budget_exceeded");
+    CHECK(pay(auth, token, "fits", "10.00").approved);
+
+    // A partial capture leaves the rest of its own charge only.
+    clock.advance(std::chrono::hours(2));
+    const auto a = pay(auth, token, "a", "30.00");
+    const auto b = pay(auth, token, "b", "30.00");
+    REQUIRE(auth.capture({a.authorization, "20.00", "cap-a", {}, {}}).released == usd(1000));
+    REQUIRE(auth.reverse({b.authorization, {}, "rev-b", {}, {}}).released == usd(3000));
+    CHECK(spent(auth, token) == 2000);
+}
+
+TEST_CASE("nothing but a seller-scoped shared payment token can be charged", "[authorizer]") {
+    auto store = make_memory_ledger();
+    test_clock clock("2026-12-01T10:00:00Z");
+    authorizer auth(*store, clocked(clock));
+    const auto grant = created(auth, token_for("team_grant", R"({"total": "100.00 USD"})", "*"));
+    CHECK(pay(auth, grant, "star", "1.00", "*").reason == "seller_not_allowed");
+    CHECK(pay(auth, "", "empty", "1.00").reason == "unknown_token");
+
+    // The state `check` keeps is not a token, whatever its id.
+    check_request check;
+    check.policy_source = team_policy;
+    check.policy_file = "team.mandate";
+    check.mandate = "team_grant";
+    check.arguments = R"({"total": "100.00 USD"})";
+    check.charge = R"({"id": "c1", "amount": "1.00", "currency": "USD"})";
+    REQUIRE(auth.check(check).approved);
+    const std::string state_id =
+        "chk_" + sha256_hex(sha256_hex(team_policy) + "\nteam_grant\n" +
+                            R"({"total":"100.00 USD"})")
+                     .substr(0, 26);
+    CHECK(pay(auth, state_id, "chk", "1.00", "*").reason == "unknown_token");
+    auto child = token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1", state_id);
+    CHECK(auth.create_token(child).error == refusal::not_found);
+
+    // Deep JSON is refused before it is parsed.
+    const std::string deep = R"({"amount":"1.00","currency":"USD","seller":{"id":"acct_1"},)"
+                             R"("idempotency_key":"deep","x":)" +
+                             std::string(100000, '[') + std::string(100000, ']') + "}";
+    CHECK(auth.authorize({grant, deep, {}}).error == refusal::malformed_request);
+    auto nested = token_for("team_grant", "{\"total\": " + std::string(5000, '[') + "}", "*");
+    CHECK(auth.create_token(nested).error == refusal::invalid_arguments);
+}
+
+TEST_CASE("grants nest at most 15 deep, and a consumed child does not renew",
+          "[authorizer]") {
+    auto store = make_memory_ledger();
+    test_clock clock("2026-12-01T10:00:00Z");
+    authorizer auth(*store, clocked(clock));
+    std::string parent = created(auth, token_for("team_grant", R"({"total": "100.00 USD"})", "*"));
+    for (int depth = 1; depth <= 15; ++depth) {
+        parent = created(auth, token_for("team_grant", R"({"total": "100.00 USD"})", "*", parent));
+    }
+    CHECK(auth.create_token(token_for("team_grant", R"({"total": "100.00 USD"})", "*", parent))
+              .error == refusal::invalid_state);
+    const auto leaf = created(
+        auth, token_for("one_shot", R"({"merchant": "acct_1", "max": "5.00 USD"})", "acct_1",
+                        created(auth, token_for("team_grant", R"({"total": "9.00 USD"})", "*"))));
+    REQUIRE(pay(auth, leaf, "once", "5.00").approved);
+    CHECK(auth.show_token(leaf).view.token.status == token_status::consumed);
+    CHECK(auth.renew_token(leaf).error == refusal::invalid_state);
+}
+
+TEST_CASE("one token that cannot be read does not refuse the rest of its batch",
+          "[authorizer]") {
+    temp_dir dir;
+    const std::string file = dir.file("poison.db");
+    std::string good;
+    std::string broken;
+    {
+        auto store = open_sqlite_ledger(file);
+        authorizer auth(*store);
+        good = created(auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1"));
+        broken = created(auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1"));
+        REQUIRE(pay(auth, broken, "first", "1.00").approved);
+    }
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+    const std::string corrupt = "UPDATE states SET bytes = x'00', version = version + 1 "
+                                "WHERE token = '" + broken + "'";
+    REQUIRE(sqlite3_exec(db, corrupt.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+
+    auto store = open_sqlite_ledger(file);
+    authorizer auth(*store);
+    const std::vector<authorization_request> batch = {
+        {good, charge_json("g1", "1.00"), {}},
+        {broken, charge_json("b1", "1.00"), {}},
+        {good, charge_json("g2", "1.00"), {}}};
+    const auto answers = auth.authorize_all(batch);
+    CHECK(answers[0].approved);
+    CHECK(answers[1].error == refusal::ledger_unavailable);
+    CHECK(answers[2].approved);
+    CHECK(spent(auth, good) == 200);
+}
+
+TEST_CASE("stored answers and policies stay as they were first written", "[authorizer]") {
+    auto store = make_memory_ledger();
+    test_clock clock("2026-12-01T10:00:00Z");
+    authorizer auth(*store, clocked(clock));
+    const auto first = created(auth, token_for("seller_allowance", R"({"merchant": "acct_1"})",
+                                               "acct_1"));
+    auto renamed = token_for("seller_allowance", R"({"merchant": "acct_2"})", "acct_2");
+    renamed.policy_file = "copy.mandate";
+    created(auth, renamed);
+    CHECK(pay(auth, first, "over", "60.00").rule == "team.mandate:5:3");
+
+    const auto held = pay(auth, first, "h", "20.00");
+    const lifecycle_request capture{held.authorization, {}, "cap", {}, {}};
+    REQUIRE(auth.capture(capture).record.refunded == 0);
+    REQUIRE(auth.refund({held.authorization, "4.00", "ref", {}, {}}).ok());
+    const auto replayed = auth.capture(capture);
+    CHECK(replayed.replayed);
+    CHECK(replayed.record.refunded == 0);
+    CHECK(replayed.record.status == hold_status::captured);
+
+    // Another seller cannot act on the hold, and learns nothing from trying.
+    const auto other = auth.refund({held.authorization, {}, "steal", {}, "acct_2"});
+    CHECK(other.error == refusal::not_found);
+    CHECK(auth.refund({held.authorization, "1.00", "mine", {}, "acct_1"}).ok());
 }

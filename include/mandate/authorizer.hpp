@@ -191,6 +191,10 @@ struct lifecycle_request {
     std::optional<std::string> amount;
     std::string idempotency_key;
     std::string actor;  // default: "seller:" + the authorization's seller
+    // The seller asking, as the embedder authenticated it. When set, it must be
+    // the seller that authorized the hold, or the request is refused not_found.
+    // Leave it empty only where the caller is trusted (an operator tool).
+    std::string seller;
 };
 
 struct lifecycle_answer {

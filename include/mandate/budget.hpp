@@ -54,12 +54,16 @@ window_usage usage_at(const bound_mandate& mandate, const budget_state& state, s
 // lifetime count limit is reached: no charge can ever be approved again.
 bool exhausted(const bound_mandate& mandate, const budget_state& state) noexcept;
 
-// Gives back part of a charge approved at `at`: `amount` minor units from every
-// budget window that still counts it and, when `uncount` (a reversal: the charge
-// never happened), the charge itself from every count limit. Windows the charge
-// has already left are unchanged: their period is over.
-void release(const bound_mandate& mandate, budget_state& state, instant at, minor_units amount,
-             bool uncount) noexcept;
+// Gives back part of a charge approved at `at` that still counts `counted` minor
+// units (its amount, or less after an earlier release): `amount` of them from
+// every budget window that still counts it and, when `uncount` (a reversal: the
+// charge never happened), the whole charge from every window, count limits
+// included. Windows the charge has already left are unchanged: their period is
+// over. In a rolling window the charge is found by its time and the amount it
+// still counts, so two charges alike in both are interchangeable. Returns the
+// most any budget window gave back (0 when none still counted the charge).
+minor_units release(const bound_mandate& mandate, budget_state& state, instant at,
+                    minor_units counted, minor_units amount, bool uncount) noexcept;
 
 // A token's state as bytes (little-endian, versioned), and back. decode_state
 // returns false, leaving `state` unchanged, when the bytes are malformed or were
