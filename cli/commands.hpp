@@ -121,4 +121,14 @@ void add_ledger_commands(CLI::App& app, std::vector<command>& commands);
 // authorize, one charge or a stream of them.
 void add_authorize_command(CLI::App& app, std::vector<command>& commands);
 
+// bench: times a user's own rule set (bench_command.cpp).
+void add_bench_command(CLI::App& app, std::vector<command>& commands);
+
+// fmt, lint, radius, graph: reading and reviewing policy files (authoring_commands.cpp).
+void add_authoring_commands(CLI::App& app, std::vector<command>& commands);
+
+// test, explain, replay: running policies on charges to see what they do
+// (testing_commands.cpp).
+void add_testing_commands(CLI::App& app, std::vector<command>& commands);
+
 }  // namespace mandate::cli

@@ -98,6 +98,9 @@ int main(int argc, char** argv) {
     commands.push_back({compile_command, [&compile_path] { return run_compile(compile_path); }});
 
     add_ledger_commands(app, commands);
+    add_bench_command(app, commands);
+    add_authoring_commands(app, commands);
+    add_testing_commands(app, commands);
 
     try {
         app.parse(argc, argv);
