@@ -33,6 +33,13 @@ packages=(
     "$@"
 )
 
+# Node.js and npm run the editor-grammar and browser tests and the peer
+# benchmarks, never the product. Any Node.js 18 or later will do, so a machine
+# that already has one (from Debian or elsewhere) keeps it.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    packages+=(nodejs npm)
+fi
+
 missing=()
 for package in "${packages[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
