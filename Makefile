@@ -4,7 +4,8 @@
 #   make test       build with warnings as errors and run every test
 #   make test-asan  run every test under AddressSanitizer and UndefinedBehaviorSanitizer
 #   make fuzz       run each fuzzer for FUZZ_SECONDS seconds
-#   make bench      build (release) and run the benchmarks
+#   make bench      build (release), run every benchmark, the CEL/Cedar comparison and the
+#                   charts (bench/run.sh; reports in build/bench-results, charts in docs/plots)
 #   make format     clang-format every C++ source in place
 
 FUZZ_SECONDS ?= 30
@@ -39,15 +40,8 @@ test-asan: setup
 fuzz: setup
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
 
-bench: build
-	@set -e; found=0; \
-	for bench in build/release/bench/*_bench; do \
-		[ -x "$$bench" ] || continue; \
-		found=1; \
-		echo "== $$bench"; \
-		"$$bench"; \
-	done; \
-	[ "$$found" = 1 ] || { echo "no benchmarks under build/release/bench" >&2; exit 1; }
+bench: setup
+	@bash bench/run.sh
 
 clean:
 	rm -rf build

@@ -11,12 +11,13 @@
 #include <array>
 #include <cstdint>
 #include <random>
-#include <stdexcept>
 #include <vector>
 
-#include "mandate/policy.hpp"
+#include "bench/bench_support.hpp"
 
 namespace {
+
+using mandate::bench::at_utc;
 
 constexpr const char* typical_policy = R"(
 mandate typical() {
@@ -39,21 +40,10 @@ struct workload {
     std::vector<mandate::charge> charges;
 };
 
-mandate::instant at_utc(int day, int seconds) {
-    using namespace std::chrono;
-    const auto midnight = date::sys_days{date::year{2026} / 12 / day};
-    return mandate::instant(duration_cast<mandate::duration>(midnight.time_since_epoch()) +
-                            mandate::duration(std::int64_t{seconds} * 1'000'000));
-}
-
 workload make_workload() {
-    auto compiled = mandate::compile(typical_policy, "typical.mandate");
-    if (!compiled.ok()) throw std::runtime_error(mandate::render(compiled.diagnostics));
-    auto bound = mandate::bind(compiled.compiled, "typical", "{}");
-    if (!bound.ok()) throw std::runtime_error(bound.errors.front());
-
     workload w;
-    w.mandate = bound.mandate;
+    w.mandate = mandate::bench::bind_or_throw(
+        mandate::bench::compile_or_throw(typical_policy, "typical.mandate"), "typical");
     w.state = std::make_unique<mandate::budget_state>(*w.mandate);
     const mandate::currency usd = *mandate::currency::find("USD");
     const mandate::currency eur = *mandate::currency::find("EUR");
@@ -74,7 +64,7 @@ workload make_workload() {
         mandate::charge c;
         const auto roll = random() % 100;
         c.amount = {static_cast<mandate::minor_units>(random() % 20000), roll < 3 ? eur : usd};
-        c.at = at_utc(15, 15 * 3600 + 1200 + static_cast<int>(random() % 2400));
+        c.at = at_utc(15, 15 * 3600 + 1200 + static_cast<std::int64_t>(random() % 2400));
         c.seller_id = sellers[random() % sellers.size()];
         c.present = mandate::field_amount | mandate::field_at | mandate::field_seller_id;
         w.charges.push_back(c);

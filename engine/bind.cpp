@@ -332,6 +332,7 @@ bind_result bind(const std::shared_ptr<const policy>& compiled, std::string_view
         bound->steps.push_back(r);
     }
     if (!errors.empty()) return result;
+    bound->checks = detail::specialize(*program, bound->steps);
 
     result.mandate = std::make_shared<const bound_mandate>(std::move(bound));
     return result;

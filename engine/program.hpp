@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <span>
@@ -63,12 +64,43 @@ struct string_hash {
     }
 };
 
+// A text's size and its first and last eight bytes (overlapping below sixteen
+// bytes, zero-padded below eight). Two texts are equal when their keys are and,
+// past sixteen bytes, their middles too: most texts differ in size or in the
+// words the key holds, and are told apart without a call to memcmp.
+struct text_key {
+    std::uint64_t head = 0;
+    std::uint64_t tail = 0;
+    std::size_t size = 0;
+    const char* data = nullptr;
+
+    static text_key of(std::string_view text) noexcept {
+        text_key key;
+        key.size = text.size();
+        key.data = text.data();
+        if (text.size() >= 8) {
+            std::memcpy(&key.head, text.data(), 8);
+            std::memcpy(&key.tail, text.data() + text.size() - 8, 8);
+        } else {
+            for (std::size_t i = 0; i < text.size(); ++i) {
+                key.head |= std::uint64_t{static_cast<unsigned char>(text[i])} << (8 * i);
+            }
+        }
+        return key;
+    }
+
+    bool same_text(const text_key& other) const noexcept {
+        return size == other.size && head == other.head && tail == other.tail &&
+               (size <= 16 || std::memcmp(data + 8, other.data + 8, size - 16) == 0);
+    }
+};
+
 struct value_set {
     value_kind element = value_kind::none;
     std::deque<std::string> storage;  // owns the text the views below point at
     // Every distinct text is in `texts`; while there are few, `few_texts` holds
-    // them too, because a linear scan of a handful beats hashing the charge's text.
-    std::vector<std::string_view> few_texts;
+    // their keys too, because comparing a handful of keys beats hashing the text.
+    std::vector<text_key> few_texts;
     std::unordered_set<std::string_view, string_hash, std::equal_to<>> texts;
     std::vector<std::int64_t> integers;       // sorted
     std::vector<value> others;                // money and the rest: linear
@@ -77,8 +109,29 @@ struct value_set {
     std::unordered_set<std::string_view, string_hash, std::equal_to<>> wildcard_suffixes;
     std::vector<currency> currencies;
 
+    // Below this many entries comparing keys beats hashing the charge's text.
+    static constexpr std::size_t few_limit = 8;
+
     void add_text(std::string_view text);
-    bool contains_text(std::string_view text) const noexcept;
+    // Inline: on the hot path of every seller clause.
+    bool contains_text(std::string_view text) const noexcept {
+        if (texts.size() > few_limit) return contains_long_text(text);
+        // Which entry matches varies from charge to charge: compare every key
+        // without stopping, so there is no branch to mispredict.
+        const text_key key = text_key::of(text);
+        bool keys_match = false;
+        for (const text_key& candidate : few_texts) {
+            keys_match |= (candidate.size == key.size) & (candidate.head == key.head) &
+                          (candidate.tail == key.tail);
+        }
+        if (!keys_match) return false;
+        if (key.size <= 16) return true;  // the key holds the whole text
+        for (const text_key& candidate : few_texts) {
+            if (candidate.same_text(key)) return true;
+        }
+        return false;
+    }
+    bool contains_long_text(std::string_view text) const noexcept;
     bool contains_integer(std::int64_t number) const noexcept;
     bool contains(const value& v) const noexcept;
     // `domain` must already be normalized (lower case, no trailing dot).
@@ -197,6 +250,44 @@ struct resolved_step {
     const value_set* set = nullptr;
 };
 
+// A step specialised for deciding once a token's arguments are known: the test
+// and its operands side by side, one cache line each, so the loop that approves
+// a charge reads one array and branches once per step. Built by bind. A failed
+// check is explained by running its step, so both always agree on the answer.
+enum class check_op : std::uint8_t {
+    general,  // no special form: run the step (domain, category, country, conditions)
+    seller_in,
+    currency_is,  // one currency
+    currency_in,
+    amount_at_most,
+    amount_below,
+    amount_at_least,
+    amount_above,
+    valid_between,
+    budget_total,
+    budget_calendar,
+    budget_rolling,
+    limit_total,
+    limit_calendar,
+    limit_rolling,
+};
+
+struct check {
+    minor_units units = 0;  // amount cap or minimum, budget
+    instant from = instant::min();
+    instant until = instant::max();
+    std::int64_t count = 0;  // limit
+    duration length{};       // rolling windows
+    const value_set* set = nullptr;
+    std::uint32_t window = 0;  // window index
+    currency unit;             // of units; currency_is: the currency
+    check_op op = check_op::general;
+};
+
+// One check per step of `program`, from the steps as bound.
+std::vector<check> specialize(const mandate_program& program,
+                              const std::vector<resolved_step>& steps);
+
 struct bound_image {
     std::shared_ptr<const policy_image> policy;
     const mandate_program* program = nullptr;
@@ -206,6 +297,9 @@ struct bound_image {
     std::vector<std::shared_ptr<const value_set>> owned_sets;
     std::vector<const value_set*> sets;  // by set slot
     std::vector<resolved_step> steps;
+    // One per step, or none: decide then runs the steps themselves (a copy of an
+    // image whose steps were edited must clear it).
+    std::vector<check> checks;
 };
 
 // Evaluation of expression nodes, shared by bind (no charge) and decide.

@@ -6,31 +6,20 @@
 
 namespace mandate::detail {
 
-namespace {
-// Below this many entries a linear scan beats hashing the charge's text.
-constexpr std::size_t linear_scan_limit = 8;
-}  // namespace
-
 void value_set::add_text(std::string_view text) {
     storage.emplace_back(text);
     if (!texts.insert(storage.back()).second) {
         storage.pop_back();  // a duplicate: nothing refers to the copy
         return;
     }
-    if (texts.size() <= linear_scan_limit) {
-        few_texts.push_back(storage.back());
+    if (texts.size() <= few_limit) {
+        few_texts.push_back(text_key::of(storage.back()));
     } else {
         few_texts.clear();
     }
 }
 
-bool value_set::contains_text(std::string_view text) const noexcept {
-    if (texts.size() <= linear_scan_limit) {
-        for (const std::string_view candidate : few_texts) {
-            if (candidate == text) return true;
-        }
-        return false;
-    }
+bool value_set::contains_long_text(std::string_view text) const noexcept {
     return texts.find(text) != texts.end();
 }
 
