@@ -26,10 +26,17 @@ packages=(
     # The durable ledger (SQLite) and the audit trail's SHA-256 (libcrypto).
     libsqlite3-dev
     libssl-dev
+    # The Public Suffix List, read by `mandate lint` to find wildcard domains such as
+    # *.co.uk that cover more than one organisation.
+    publicsuffix
     # The fuzzers are built with clang; libFuzzer and the sanitizer runtimes
     # live in its runtime package.
     clang
     libclang-rt-14-dev
+    # bench/plot.py draws the benchmark charts with the standard library alone.
+    python3
+    # tests/browser/ checks the `mandate replay --report` page in headless Chromium.
+    chromium
     "$@"
 )
 
