@@ -104,9 +104,13 @@ struct timing {
 
 // Bytes the allocator has handed out and not taken back (glibc's main arena,
 // which is all a single-threaded run uses); nullopt where it cannot be asked.
+// A running program always holds some heap, so zero means another allocator
+// answered (AddressSanitizer's does, with zeros): the figure is unknown, not 0.
 std::optional<std::size_t> heap_in_use() noexcept {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
-    return mallinfo2().uordblks;
+    const std::size_t in_use = mallinfo2().uordblks;
+    if (in_use == 0) return std::nullopt;
+    return in_use;
 #else
     return std::nullopt;
 #endif
