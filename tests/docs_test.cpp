@@ -5,14 +5,20 @@
 // - a block whose info string holds `file=NAME` (```mandate file=lunch.mandate)
 //   is written to NAME in the page's working directory, so a page can create the
 //   files its later commands use;
-// - a ```console block holds commands, each on a line starting with "$ " (a line
-//   ending in '\' continues on the next), followed by the output they print,
-//   standard error included. Other blocks are illustrations and are not run.
+// - a ```console block holds commands, each on a line starting with "$ ", followed
+//   by the output they print, standard error included. A command line ending in
+//   '\' continues on the next, as in sh: the backslash and the line break are
+//   removed and the lines joined. Each command runs in its own sh, so shell
+//   variables do not carry over from one "$ " line to the next.
+//   Other blocks are illustrations and are not run.
 //
 // Each page runs in a scratch directory holding copies of stdlib-policies/ and
-// examples/, with the `mandate` binary first on PATH. Random ids (spt_...,
-// auth_...) and SHA-256 hashes are compared by shape, not value, and an
-// expected line of just "..." stands for any number of lines.
+// examples/, with the `mandate` binary first on PATH. Random ids and SHA-256
+// hashes are compared by shape, not value: a prefix and 26 base32 characters
+// (spt_7vdhksqxgmmsmaa6qot7of7pr4), a prefix and 37 (the time-ordered
+// auth_aaaaaaaaaaa5zyinzylzugbzlv6vexxej45rl), 64 hex digits. An id of another
+// length is compared as written, so a page cannot show ids of the wrong shape.
+// An expected line of just "..." stands for any number of lines.
 
 #include <catch2/catch.hpp>
 
@@ -96,8 +102,9 @@ std::vector<example> console_examples(const block& b) {
             example e;
             e.line = b.line + 1 + i;
             e.command = line.substr(2);
+            // A backslash before the line break joins the lines, as sh would.
             while (!e.command.empty() && e.command.back() == '\\' && i + 1 < b.lines.size()) {
-                e.command.back() = '\n';
+                e.command.pop_back();
                 e.command += b.lines[++i];
             }
             examples.push_back(std::move(e));
@@ -108,11 +115,14 @@ std::vector<example> console_examples(const block& b) {
     return examples;
 }
 
-// Random ids and hashes differ on every run; compare their shape.
+// Random ids and hashes differ on every run; compare their shape. The shapes are
+// those of mandate::random_id and mandate::time_ordered_id (audit.hpp).
 std::string normalize(const std::string& line) {
-    static const std::regex id(R"(\b([a-z]{2,5})_[a-z0-9]{20,}\b)");
+    static const std::regex time_ordered_id(R"(\b([a-z]{2,5})_[a-z2-7]{37}\b)");
+    static const std::regex random_id(R"(\b([a-z]{2,5})_[a-z2-7]{26}\b)");
     static const std::regex hash(R"(\b[0-9a-f]{64}\b)");
-    std::string out = std::regex_replace(line, id, "$1_<id>");
+    std::string out = std::regex_replace(line, time_ordered_id, "$1_<time-ordered id>");
+    out = std::regex_replace(out, random_id, "$1_<id>");
     out = std::regex_replace(out, hash, "<sha256>");
     while (!out.empty() && (out.back() == ' ' || out.back() == '\r')) out.pop_back();
     return out;
@@ -173,8 +183,8 @@ std::vector<fs::path> pages() {
 // Runs one page; returns how many commands it ran.
 std::size_t run_page(const fs::path& page) {
     const auto blocks = fenced_blocks(mandate::testing::read_file(page));
-    const bool has_console =
-        std::any_of(blocks.begin(), blocks.end(), [](const block& b) { return is_console(b.info); });
+    const bool has_console = std::any_of(blocks.begin(), blocks.end(),
+                                         [](const block& b) { return is_console(b.info); });
     if (!has_console) return 0;
 
     mandate::testing::scratch_dir work("mandate-docs");
@@ -216,16 +226,43 @@ TEST_CASE("the docs test reads blocks, ids and wildcards as documented", "[docs]
     REQUIRE(is_console(blocks[1].info));
     const auto examples = console_examples(blocks[1]);
     REQUIRE(examples.size() == 2);
-    CHECK(examples[0].command == "echo one \nand two");
+    CHECK(examples[0].command == "echo one and two");
     CHECK(examples[0].expected == std::vector<std::string>{"one and two"});
     CHECK(examples[1].expected.empty());
 
     CHECK(normalize("token spt_7vdhksqxgmmsmaa6qot7of7pr4 ok") == "token spt_<id> ok");
+    CHECK(normalize("auth_aaaaaaaaaaa5zyinzylzugbzlv6vexxej45rl") == "auth_<time-ordered id>");
+    CHECK(normalize("auth_5zyinzylzugbzlv6vexxej45rl") == "auth_<id>");
+    CHECK_FALSE(matches({"auth_5zyinzylzugbzlv6vexxej45rl"}, 0,
+                        {"auth_aaaaaaaaaaa5zyinzylzugbzlv6vexxej45rl"}, 0));
+    CHECK(normalize("spt_7vdhksqxgmmsmaa6qot7of7p") == "spt_7vdhksqxgmmsmaa6qot7of7p");
     CHECK(normalize("acct_staples") == "acct_staples");
     CHECK(matches({"a", "...", "d"}, 0, {"a", "b", "c", "d"}, 0));
     CHECK(matches({"a", "...", "d"}, 0, {"a", "d"}, 0));
     CHECK_FALSE(matches({"a", "d"}, 0, {"a", "b", "d"}, 0));
     CHECK_FALSE(matches({"a"}, 0, {"b"}, 0));
+}
+
+TEST_CASE("a console command continued over lines runs as one command", "[docs]") {
+    const auto blocks = fenced_blocks(
+        "```console\n"
+        "$ printf '%s|' one \\\n"
+        "    two \\\n"
+        "    three\n"
+        "one|two|three|\n"
+        "$ echo '{\"a\": 1,' \\\n"
+        "    '\"b\": 2}'\n"
+        "{\"a\": 1, \"b\": 2}\n"
+        "```\n");
+    REQUIRE(blocks.size() == 1);
+    const auto examples = console_examples(blocks[0]);
+    REQUIRE(examples.size() == 2);
+
+    mandate::testing::scratch_dir work("mandate-docs");
+    for (const example& e : examples) {
+        INFO("$ " << e.command);
+        CHECK(matches(e.expected, 0, split_lines(run(work.path(), e.command)), 0));
+    }
 }
 
 TEST_CASE("every console example in the docs prints what the docs show", "[docs]") {
