@@ -12,7 +12,9 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <initializer_list>
 #include <unordered_map>
+#include <utility>
 #include <variant>
 
 #include <nlohmann/json.hpp>
@@ -94,6 +96,44 @@ std::optional<refused> refuse_card_number(const json& value, std::string_view wh
                        (where.empty() ? std::string() : " (" + where + ")") +
                        "; send the token, never the card"};
 }
+
+// The strings of a request that are not JSON (idempotency keys, reasons, ids,
+// actors) end up in the ledger and in answers too: scanned the same way.
+std::optional<refused> refuse_card_number_in(
+    std::initializer_list<std::pair<std::string_view, std::string_view>> fields,
+    std::string_view what) {
+    for (const auto& [name, value] : fields) {
+        if (!looks_like_card_number(value)) continue;
+        return refused{refusal::card_number_refused,
+                       std::string(what) + " carries what looks like a card number (" +
+                           std::string(name) + "); send the token, never the card"};
+    }
+    return std::nullopt;
+}
+
+// An idempotency key scoped to what it is about: the operation, then each part
+// of the scope (a token, an authorization, a parent and a seller) with its length
+// before it, then the caller's key. No choice of key or id can spell another
+// scope's key, so one seller's keys never meet another's.
+std::string scoped_key(std::string_view action, std::initializer_list<std::string_view> scope,
+                       std::string_view key) {
+    std::string scoped(action);
+    scoped += ':';
+    for (const std::string_view part : scope) {
+        scoped += std::to_string(part.size());
+        scoped += ':';
+        scoped += part;
+        scoped += ':';
+    }
+    scoped += key;
+    return scoped;
+}
+
+// Ledgers from schema 1 kept keys global ("authorize:" + key). Migration 2 moved
+// them under this prefix, unchanged otherwise, and left a marker row when it moved
+// any; they keep their global meaning (see impl::find_response).
+constexpr std::string_view legacy_key_prefix = "v1:";
+constexpr std::string_view legacy_marker = "v1:present";
 
 // Deeper JSON than any request needs is refused before it is parsed: the parser,
 // the card-number scan and the serializer all recurse once per level.
@@ -209,6 +249,23 @@ struct authorizer::impl {
     bool leader_active = false;
 
     instant now() const { return options.clock ? options.clock() : system_now(); }
+
+    // Whether the ledger holds keys from schema 1: read once, since only the
+    // migration that opened the ledger writes the marker.
+    std::optional<bool> legacy_keys;
+
+    // The first answer to a key: under its scoped form, or else, in a ledger
+    // migrated from schema 1, under the global form that version wrote. An old
+    // key keeps its old, global scope: reused for another request, even another
+    // token's, it is a conflict, as it was.
+    std::optional<stored_response> find_response(ledger_transaction& tx,
+                                                 const std::string& scoped,
+                                                 std::string_view legacy) {
+        if (auto stored = tx.find_response(scoped)) return stored;
+        if (!legacy_keys) legacy_keys = tx.find_response(legacy_marker).has_value();
+        if (!*legacy_keys) return std::nullopt;
+        return tx.find_response(std::string(legacy_key_prefix) + std::string(legacy));
+    }
 
     // Runs `body` in one transaction. On any failure the caches may hold state the
     // ledger did not keep, so they are dropped.
@@ -415,7 +472,8 @@ struct authorizer::impl {
     struct parsed_request {
         const authorization_request* request = nullptr;
         json body;
-        std::string key;
+        std::string key;         // scoped by the token
+        std::string legacy_key;  // as schema 1 wrote it
         std::string charge_text;
         std::string hash;
         std::string charge_id;
@@ -443,12 +501,17 @@ struct authorizer::impl {
         if (auto card = refuse_card_number(parsed.body, "the charge")) {
             return refuse(card->code, card->message);
         }
+        if (auto card = refuse_card_number_in({{"token", r.token}, {"actor", r.actor}},
+                                              "the request")) {
+            return refuse(card->code, card->message);
+        }
         const auto key = parsed.body.find("idempotency_key");
         if (key == parsed.body.end() || !key->is_string() || key->get_ref<const std::string&>().empty()) {
             return refuse(refusal::missing_idempotency_key,
                           "every authorization needs a non-empty string \"idempotency_key\"");
         }
-        parsed.key = "authorize:" + key->get<std::string>();
+        parsed.key = scoped_key("authorize", {r.token}, key->get_ref<const std::string&>());
+        parsed.legacy_key = "authorize:" + key->get<std::string>();
         parsed.body.erase("idempotency_key");
         parsed.charge_id = refusal_answer.charge_id;
         // The charge without its key, canonical: what the audit keeps and, with the
@@ -460,7 +523,7 @@ struct authorizer::impl {
     }
 
     authorization_answer authorize_one(ledger_transaction& tx, const parsed_request& p) {
-        if (auto stored = tx.find_response(p.key)) {
+        if (auto stored = find_response(tx, p.key, p.legacy_key)) {
             return replay(*stored, p.hash, p.charge_id);
         }
         std::string policy_hash;
@@ -770,19 +833,85 @@ card_result parse_card(std::string_view json_text) {
     return result;
 }
 
+namespace {
+
+// A token's status as of `now`. The ledger records expiry only when a charge
+// finds it; until then it still says active after the token's lifetime or its
+// mandate's validity is over.
+void status_as_of(token_record& token, const mandate_limits& limits, instant now) {
+    if (token.status != token_status::active) return;
+    std::optional<instant> ended;
+    const char* why = nullptr;
+    if (now >= token.expires_at) {
+        ended = token.expires_at;
+        why = "token lifetime ended";
+    }
+    if (limits.valid_until && now >= *limits.valid_until &&
+        (!ended || *limits.valid_until < *ended)) {
+        ended = limits.valid_until;
+        why = "mandate validity ended";
+    }
+    if (!ended) return;
+    token.status = token_status::expired;
+    token.status_reason = why;
+    token.status_at = *ended;
+}
+
+// Keeps the smaller of two limits; limits in different currencies do not compare.
+void keep_tighter(std::optional<money>& mine, const std::optional<money>& theirs) {
+    if (!theirs) return;
+    if (!mine || (mine->unit == theirs->unit && theirs->units < mine->units)) mine = theirs;
+}
+
+void keep_earlier(std::optional<instant>& mine, instant theirs) {
+    if (theirs == instant::max()) return;
+    if (!mine || theirs < *mine) mine = theirs;
+}
+
+}  // namespace
+
+// A token as of now: its status, and limits folded over every grant above it
+// (a charge must pass them all). Reads only: nothing found here is written.
 token_view authorizer::view_of(ledger_transaction& tx, const token_record& token) {
     token_view view;
     view.token = token;
     view.children = tx.children(token.id);
+    const instant now = impl_->now();
     const auto mandate = impl_->mandate_of(tx, token);
     const auto limits = limits_of(*mandate);
+    status_as_of(view.token, limits, now);
     view.limits.unit = limits.only_currency;
     view.limits.max_amount = limits.lifetime;
     view.limits.per_charge = limits.per_charge;
     view.limits.expires_at = limits.valid_until;
-    if (token.expires_at != instant::max() &&
-        (!view.limits.expires_at || token.expires_at < *view.limits.expires_at)) {
-        view.limits.expires_at = token.expires_at;
+    keep_earlier(view.limits.expires_at, token.expires_at);
+
+    // The grants above: the tightest of their limits binds this token too, and one
+    // that cannot pay stops it. Their ids stay out of the view: the seller's view
+    // must not learn of the owner's other tokens.
+    std::string next = token.parent;
+    for (std::size_t depth = 0; !next.empty() && depth < max_chain_depth; ++depth) {
+        auto grant = tx.find_token(next);
+        if (!grant) break;
+        const auto grant_limits = limits_of(*impl_->mandate_of(tx, *grant));
+        status_as_of(*grant, grant_limits, now);
+        if (view.token.status == token_status::active && grant->status != token_status::active) {
+            view.token.status = grant->status;
+            view.token.status_reason = "parent_" + std::string(to_string(grant->status));
+            view.token.status_at = grant->status_at;
+        }
+        if (!view.limits.unit) view.limits.unit = grant_limits.only_currency;
+        keep_tighter(view.limits.max_amount, grant_limits.lifetime);
+        keep_tighter(view.limits.per_charge, grant_limits.per_charge);
+        if (grant_limits.valid_until) {
+            keep_earlier(view.limits.expires_at, *grant_limits.valid_until);
+        }
+        keep_earlier(view.limits.expires_at, grant->expires_at);
+        next = grant->parent;
+    }
+    // No one charge can be more than all charges together.
+    if (view.limits.per_charge && view.limits.max_amount) {
+        keep_tighter(view.limits.per_charge, view.limits.max_amount);
     }
 
     // Usage: the holds charged to the token or to any token below it (a grant's
@@ -861,6 +990,11 @@ token_answer authorizer::create_token(const token_request& request) {
     if (auto card = refuse_card_number(canonical, "the token request")) {
         return token_refusal(card->code, card->message);
     }
+    if (auto card = refuse_card_number_in(
+            {{"idempotency_key", request.idempotency_key}, {"actor", request.actor}},
+            "the token request")) {
+        return token_refusal(card->code, card->message);
+    }
     canonical["lifetime"] = format_duration(request.lifetime);
     if (request.card) {
         if (auto bad = check_card(*request.card, now)) return token_refusal(bad->code, bad->message);
@@ -883,16 +1017,21 @@ token_answer authorizer::create_token(const token_request& request) {
     }
 
     const std::string hash = canonical["policy_hash"].get<std::string>();
-    const std::string key = request.idempotency_key.empty()
-                                ? std::string()
-                                : "token.create:" + request.idempotency_key;
+    // Keys are scoped by the grant minted under (none for a root token) and the
+    // seller: one grant's children never meet another's keys.
+    const std::string key =
+        request.idempotency_key.empty()
+            ? std::string()
+            : scoped_key("token.create", {request.parent, request.seller},
+                         request.idempotency_key);
+    const std::string legacy_key = "token.create:" + request.idempotency_key;
     const std::string fingerprint = request_hash("token.create", canonical);
     token_answer answer;
     try {
         impl_->transact([&](ledger_transaction& tx) {
             answer = {};
             if (!key.empty()) {
-                if (const auto stored = tx.find_response(key)) {
+                if (const auto stored = impl_->find_response(tx, key, legacy_key)) {
                     if (stored->request_hash != fingerprint) {
                         answer = token_refusal(refusal::idempotency_conflict,
                                                "this idempotency key was used for a different "
@@ -992,11 +1131,52 @@ token_answer authorizer::show_token(const std::string& id) {
     return answer;
 }
 
+// The first answer to a token request, replayed: the token it named, as it is
+// now; a conflict when the key came with a different request.
+token_answer authorizer::replay_token(ledger_transaction& tx, const stored_response& stored,
+                                      const std::string& fingerprint) {
+    if (stored.request_hash != fingerprint) {
+        return token_refusal(refusal::idempotency_conflict,
+                             "this idempotency key was used for a different request; use a "
+                             "new key");
+    }
+    const auto first = tx.find_token(stored.response);
+    if (!first) throw ledger_error("a stored answer names a missing token");
+    token_answer answer;
+    answer.view = view_of(tx, *first);
+    answer.replayed = true;
+    return answer;
+}
+
 token_answer authorizer::revoke_token(const std::string& id, const std::string& reason,
                                       const std::string& actor) {
+    return revoke_token(revoke_request{id, reason, {}, actor});
+}
+
+token_answer authorizer::revoke_token(const revoke_request& request) {
+    const std::string& id = request.token;
+    if (auto card = refuse_card_number_in({{"token", id},
+                                           {"reason", request.reason},
+                                           {"idempotency_key", request.idempotency_key},
+                                           {"actor", request.actor}},
+                                          "the revocation")) {
+        return token_refusal(card->code, card->message);
+    }
+    const json canonical = {{"token", id}, {"reason", request.reason}};
+    const std::string key = request.idempotency_key.empty()
+                                ? std::string()
+                                : scoped_key("token.revoke", {id}, request.idempotency_key);
+    const std::string fingerprint = request_hash("token.revoke", canonical);
     token_answer answer;
     try {
         impl_->transact([&](ledger_transaction& tx) {
+            answer = {};
+            if (!key.empty()) {
+                if (const auto stored = tx.find_response(key)) {
+                    answer = replay_token(tx, *stored, fingerprint);
+                    return;
+                }
+            }
             auto token = tx.find_token(id);
             if (!token) {
                 answer = token_refusal(refusal::not_found, "no token " + id);
@@ -1008,7 +1188,7 @@ token_answer authorizer::revoke_token(const std::string& id, const std::string& 
             }
             const instant now = impl_->now();
             std::vector<std::string> stopped;
-            impl_->stop_token(tx, *token, token_status::revoked, reason, now);
+            impl_->stop_token(tx, *token, token_status::revoked, request.reason, now);
             stopped.push_back(token->id);
             // Every descendant stops too: a grant's children live on its authority.
             for (std::size_t next = 0; next < stopped.size(); ++next) {
@@ -1022,12 +1202,13 @@ token_answer authorizer::revoke_token(const std::string& id, const std::string& 
                     stopped.push_back(child_id);
                 }
             }
+            if (!key.empty()) tx.put_response(key, stored_response{fingerprint, token->id});
             audit_entry entry;
-            entry.actor = actor;
+            entry.actor = request.actor;
             entry.action = "token.revoke";
             entry.token = id;
             entry.seller = token->seller;
-            entry.request = text(json{{"token", id}, {"reason", reason}});
+            entry.request = text(canonical);
             entry.outcome = text(json{{"revoked", stopped}});
             entry.policy_hash = token->policy_hash;
             impl_->audit(tx, std::move(entry));
@@ -1040,9 +1221,34 @@ token_answer authorizer::revoke_token(const std::string& id, const std::string& 
 }
 
 token_answer authorizer::renew_token(const std::string& id, const std::string& actor) {
+    return renew_token(renew_request{id, {}, actor});
+}
+
+token_answer authorizer::renew_token(const renew_request& request) {
+    const std::string& id = request.token;
+    if (auto card = refuse_card_number_in({{"token", id},
+                                           {"idempotency_key", request.idempotency_key},
+                                           {"actor", request.actor}},
+                                          "the renewal")) {
+        return token_refusal(card->code, card->message);
+    }
+    const json canonical = {{"token", id}};
+    const std::string key = request.idempotency_key.empty()
+                                ? std::string()
+                                : scoped_key("token.renew", {id}, request.idempotency_key);
+    const std::string fingerprint = request_hash("token.renew", canonical);
     token_answer answer;
     try {
         impl_->transact([&](ledger_transaction& tx) {
+            answer = {};
+            // A retry after a lost reply finds the old token already renewed: the
+            // key, not the token's state, says it is the same request.
+            if (!key.empty()) {
+                if (const auto stored = tx.find_response(key)) {
+                    answer = replay_token(tx, *stored, fingerprint);
+                    return;
+                }
+            }
             auto old = tx.find_token(id);
             if (!old) {
                 answer = token_refusal(refusal::not_found, "no token " + id);
@@ -1081,15 +1287,16 @@ token_answer authorizer::renew_token(const std::string& id, const std::string& a
             fresh.status_reason.clear();
             fresh.status_at = {};
             tx.put_token(fresh);
+            if (!key.empty()) tx.put_response(key, stored_response{fingerprint, fresh.id});
             if (old->status == token_status::active || old->status == token_status::consumed) {
                 impl_->stop_token(tx, *old, token_status::revoked, "renewed", now);
             }
             audit_entry entry;
-            entry.actor = actor;
+            entry.actor = request.actor;
             entry.action = "token.renew";
             entry.token = fresh.id;
             entry.seller = fresh.seller;
-            entry.request = text(json{{"token", id}});
+            entry.request = text(canonical);
             entry.outcome = text(json{{"id", fresh.id}, {"replaces", id}});
             entry.policy_hash = fresh.policy_hash;
             impl_->audit(tx, std::move(entry));
@@ -1122,12 +1329,19 @@ lifecycle_answer authorizer::lifecycle(const lifecycle_request& request, std::st
     if (auto card = refuse_card_number(canonical, "the request")) {
         return refuse(card->code, card->message);
     }
-    const std::string key = std::string(action) + ":" + request.idempotency_key;
+    if (auto card = refuse_card_number_in(
+            {{"idempotency_key", request.idempotency_key}, {"actor", request.actor}},
+            "the request")) {
+        return refuse(card->code, card->message);
+    }
+    // Scoped by the authorization: only its own seller can act on it.
+    const std::string key = scoped_key(action, {request.authorization}, request.idempotency_key);
+    const std::string legacy_key = std::string(action) + ":" + request.idempotency_key;
     const std::string fingerprint = request_hash(action, canonical);
 
     try {
         impl_->transact([&](ledger_transaction& tx) {
-            if (const auto stored = tx.find_response(key)) {
+            if (const auto stored = impl_->find_response(tx, key, legacy_key)) {
                 if (stored->request_hash != fingerprint) {
                     refuse(refusal::idempotency_conflict,
                            "this idempotency key was used for a different request; use a new key");
@@ -1179,15 +1393,34 @@ bool authorizer::apply_lifecycle(ledger_transaction& tx, authorization_record& h
         answer.message = std::move(message);
         return false;
     };
+    // The amount asked for, in minor units of the hold's currency; on a refusal,
+    // why it is not one (answer.error set).
     const auto parse = [&](minor_units fallback) -> std::optional<minor_units> {
         if (!request.amount) return fallback;
         std::string_view text = *request.amount;
+        const std::string code(unit.code());
+        // The hold's own amount is an example in the right currency and places.
+        const std::string example = format_units(hold.amount.units, unit.exponent());
         if (const auto space = text.find(' '); space != std::string_view::npos) {
-            if (text.substr(space + 1) != unit.code()) return std::nullopt;
+            const std::string_view asked = text.substr(space + 1);
+            if (asked != unit.code()) {
+                const auto other = currency::find(asked);
+                refuse(refusal::invalid_amount,
+                       other ? "the amount is in " + std::string(asked) + ", but " + hold.id +
+                                   " was authorized in " + code + "; nothing is converted"
+                             : "the amount's currency must be " + code + ", the hold's, as in \"" +
+                                   example + " " + code + "\"");
+                return std::nullopt;
+            }
             text = text.substr(0, space);
         }
         minor_units units = 0;
-        if (parse_amount(text, unit, units) != amount_error::none) return std::nullopt;
+        if (const auto error = parse_amount(text, unit, units); error != amount_error::none) {
+            refuse(refusal::invalid_amount,
+                   std::string(describe(error)) + "; write it in " + code + " as \"" + example +
+                       "\" or \"" + example + " " + code + "\"");
+            return std::nullopt;
+        }
         return units;
     };
     const instant now = impl_->now();
@@ -1206,7 +1439,8 @@ bool authorizer::apply_lifecycle(ledger_transaction& tx, authorization_record& h
     }
     if (action == "capture") {
         const auto amount = parse(hold.amount.units);
-        if (!amount || *amount <= 0 || *amount > hold.amount.units) {
+        if (!amount) return false;
+        if (*amount <= 0 || *amount > hold.amount.units) {
             return refuse(refusal::invalid_amount,
                           "a capture is more than zero and at most the held " +
                               money_text(hold.amount));
@@ -1230,7 +1464,8 @@ bool authorizer::apply_lifecycle(ledger_transaction& tx, authorization_record& h
         }
         const minor_units left = hold.captured - hold.refunded;
         const auto amount = parse(left);
-        if (!amount || *amount <= 0 || *amount > left) {
+        if (!amount) return false;
+        if (*amount <= 0 || *amount > left) {
             return refuse(refusal::invalid_amount,
                           "a refund is more than zero and at most the " +
                               money_text(money{left, unit}) + " captured and not refunded");

@@ -136,6 +136,18 @@ constexpr std::array migrations = {
         CREATE INDEX audit_by_token ON audit (token);
         CREATE INDEX audit_by_seller ON audit (seller);
     )sql"},
+    // Schema 2 scopes idempotency keys by what they are about (the token, the
+    // authorization, the grant and the seller). Keys written under schema 1 were
+    // global ("authorize:" + key); they move under 'v1:' so that no new key can
+    // spell one, and keep their global meaning. A marker row says that some exist,
+    // so that ledgers without them are never searched for them. The keys of
+    // `check --ledger` were scoped already and stay as they are.
+    migration{2, R"sql(
+        UPDATE responses SET key = 'v1:' || key WHERE substr(key, 1, 6) <> 'check:';
+        INSERT INTO responses (key, request_hash, response)
+            SELECT 'v1:present', '', ''
+            WHERE EXISTS (SELECT 1 FROM responses WHERE substr(key, 1, 3) = 'v1:');
+    )sql"},
 };
 
 static_assert(migrations.back().version == ledger_schema_version,

@@ -80,6 +80,7 @@ struct token_options {
     ledger_settings ledger;
     std::string id;
     std::string reason = "requested";
+    std::string idempotency_key;
     bool for_seller = false;
 };
 
@@ -94,14 +95,16 @@ int run_token_show(const token_options& options) {
 
 int run_token_revoke(const token_options& options) {
     return with_authorizer(options.ledger, ledger_use::existing, [&](authorizer& auth) {
-        const token_answer answer = auth.revoke_token(options.id, options.reason);
+        const token_answer answer =
+            auth.revoke_token(revoke_request{options.id, options.reason, options.idempotency_key});
         return print_answer(answer.to_json(), answer.error, answer.message);
     });
 }
 
 int run_token_renew(const token_options& options) {
     return with_authorizer(options.ledger, ledger_use::existing, [&](authorizer& auth) {
-        const token_answer answer = auth.renew_token(options.id);
+        const token_answer answer =
+            auth.renew_token(renew_request{options.id, options.idempotency_key});
         return print_answer(answer.to_json(), answer.error, answer.message);
     });
 }
@@ -156,10 +159,14 @@ void add_token_commands(CLI::App& app, std::vector<command>& commands) {
     const auto [revoke, revoke_options] = add_token_command(
         "revoke", "Revoke a token and every token minted under it", run_token_revoke);
     add_text(*revoke, "--reason", revoke_options->reason, "Why (default: requested)");
+    add_text(*revoke, "--idempotency-key", revoke_options->idempotency_key,
+             "Retrying with the same key returns the first answer, not already revoked");
 
-    add_token_command("renew",
-                      "Replace a child token with a fresh one for the same seller and mandate",
-                      run_token_renew);
+    const auto [renew, renew_options] = add_token_command(
+        "renew", "Replace a child token with a fresh one for the same seller and mandate",
+        run_token_renew);
+    add_text(*renew, "--idempotency-key", renew_options->idempotency_key,
+             "Retrying with the same key returns the token the first renewal minted");
 }
 
 // ---- capture, reverse, refund --------------------------------------------------

@@ -839,3 +839,355 @@ TEST_CASE("stored answers and policies stay as they were first written", "[autho
     CHECK(other.error == refusal::not_found);
     CHECK(auth.refund({held.authorization, "1.00", "mine", {}, "acct_1"}).ok());
 }
+
+namespace {
+
+// Rows of one table of an SQLite ledger, read beside the open ledger.
+std::int64_t sqlite_rows(const std::string& file, const std::string& sql) {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    sqlite3_stmt* statement = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(statement) == SQLITE_ROW);
+    const std::int64_t rows = sqlite3_column_int64(statement, 0);
+    sqlite3_finalize(statement);
+    sqlite3_close(db);
+    return rows;
+}
+
+void sqlite_execute(const std::string& file, const std::string& sql) {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+    char* error = nullptr;
+    const int result = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+    INFO(sql << ": " << (error != nullptr ? error : ""));
+    sqlite3_free(error);
+    sqlite3_close(db);
+    REQUIRE(result == SQLITE_OK);
+}
+
+}  // namespace
+
+TEST_CASE("card numbers in keys and reasons are refused and change nothing",
+          "[authorizer]") {
+    temp_dir dir;
+    const std::string file = dir.file("cards.db");
+    auto store = open_sqlite_ledger(file);
+    test_clock clock("2026-12-01T10:00:00Z");
+    authorizer auth(*store, clocked(clock));
+    const auto grant = created(auth, token_for("team_grant", R"({"total": "100.00 USD"})", "*"));
+    auto child_request =
+        token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1", grant);
+    const auto child = created(auth, child_request);
+    const auto held = pay(auth, child, "h", "10.00");
+    REQUIRE(held.approved);
+    const auto captured = pay(auth, child, "c", "5.00");
+    REQUIRE(auth.capture({captured.authorization, {}, "cap", {}, {}}).ok());
+
+    const std::size_t records = audit_size(auth);
+    const auto responses = [&] { return sqlite_rows(file, "SELECT COUNT(*) FROM responses"); };
+    const std::int64_t stored = responses();
+    const std::string pan = "4242424242424242";
+    const auto refused = [&](const std::string& code, const std::string& answer) {
+        INFO(answer);
+        CHECK(code == refusal::card_number_refused);
+        CHECK(answer.find(pan) == std::string::npos);
+    };
+
+    auto keyed = child_request;
+    keyed.idempotency_key = "order " + pan;
+    const auto create = auth.create_token(keyed);
+    refused(create.error, create.to_json());
+    const auto revoke = auth.revoke_token(child, "card " + pan);
+    refused(revoke.error, revoke.to_json());
+    const auto revoke_keyed = auth.revoke_token(revoke_request{child, "requested", pan, "owner"});
+    refused(revoke_keyed.error, revoke_keyed.to_json());
+    const auto renew = auth.renew_token(renew_request{child, "renew " + pan, "owner"});
+    refused(renew.error, renew.to_json());
+    const auto capture = auth.capture({held.authorization, {}, "cap " + pan, {}, {}});
+    refused(capture.error, capture.to_json());
+    const auto reverse = auth.reverse({held.authorization, {}, pan, {}, {}});
+    refused(reverse.error, reverse.to_json());
+    const auto refund = auth.refund({captured.authorization, {}, "refund-" + pan, {}, {}});
+    refused(refund.error, refund.to_json());
+    // A card number where the token id goes would be kept as an unknown token's id.
+    const auto as_token = auth.authorize({pan, charge_json("t", "1.00"), {}});
+    refused(as_token.error, as_token.to_json());
+
+    CHECK(audit_size(auth) == records);
+    CHECK(responses() == stored);
+    CHECK(auth.show_token(child).view.token.status == token_status::active);
+    CHECK(auth.show_token(grant).view.children == std::vector<std::string>{child});
+    CHECK(auth.find_authorization(held.authorization)->status == hold_status::held);
+    CHECK(auth.find_authorization(captured.authorization)->refunded == 0);
+}
+
+TEST_CASE("a token view reports its status as of now and writes nothing", "[authorizer]") {
+    auto store = make_memory_ledger();
+    test_clock clock("2026-12-01T10:00:00Z");
+    authorizer auth(*store, clocked(clock));
+    const auto stored_status = [&](const std::string& id) {
+        token_status status{};
+        store->transact([&](ledger_transaction& tx) { status = tx.find_token(id)->status; });
+        return status;
+    };
+
+    // The token's own lifetime.
+    auto hourly = token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1");
+    hourly.lifetime = std::chrono::hours(1);
+    const auto short_lived = created(auth, hourly);
+    const instant ends = clock.now() + std::chrono::hours(1);
+
+    // The mandate's validity.
+    token_request dated = token_for("seller_allowance", "{}", "acct_1");
+    dated.policy_source = R"(
+mandate until_noon(merchant: text) {
+  seller in [merchant]
+  valid until 2026-12-01T12:00:00Z
+}
+)";
+    dated.mandate = "until_noon";
+    dated.arguments = R"({"merchant": "acct_1"})";
+    const auto until_noon = created(auth, dated);
+
+    // A grant's lifetime: its child has none of its own.
+    auto daily_grant = token_for("team_grant", R"({"total": "100.00 USD"})", "*");
+    daily_grant.lifetime = std::chrono::hours(3);
+    const auto grant = created(auth, daily_grant);
+    const auto child = created(
+        auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1", grant));
+    const std::size_t records = audit_size(auth);
+
+    for (const auto& id : {short_lived, until_noon, grant, child}) {
+        CHECK(auth.show_token(id).view.token.status == token_status::active);
+    }
+
+    clock.set("2026-12-01T12:30:00Z");
+    const auto lapsed = auth.show_token(short_lived).view.token;
+    CHECK(lapsed.status == token_status::expired);
+    CHECK(lapsed.status_reason == "token lifetime ended");
+    CHECK(lapsed.status_at == ends);
+    const auto noon = auth.show_token(until_noon).view.token;
+    CHECK(noon.status == token_status::expired);
+    CHECK(noon.status_reason == "mandate validity ended");
+    CHECK(noon.status_at == *parse_rfc3339("2026-12-01T12:00:00Z"));
+    const std::string seller_view = auth.show_token(until_noon).view.to_json(true);
+    CHECK(seller_view.find(R"("status":"expired")") != std::string::npos);
+    CHECK(seller_view.find(R"("deactivated_at":"2026-12-01T12:00:00Z")") != std::string::npos);
+    CHECK(auth.show_token(child).view.token.status == token_status::active);
+
+    clock.set("2026-12-01T13:00:00Z");
+    CHECK(auth.show_token(grant).view.token.status == token_status::expired);
+    const auto orphan = auth.show_token(child).view;
+    CHECK(orphan.token.status == token_status::expired);
+    CHECK(orphan.token.status_reason == "parent_expired");
+    CHECK(orphan.token.status_at == *parse_rfc3339("2026-12-01T13:00:00Z"));
+    CHECK(orphan.to_json(true).find(grant) == std::string::npos);
+
+    // Only looked at: the ledger still says active, and the trail is as it was.
+    for (const auto& id : {short_lived, until_noon, grant, child}) {
+        CHECK(stored_status(id) == token_status::active);
+    }
+    CHECK(audit_size(auth) == records);
+    // A charge finds the same, and declines for the grant.
+    const auto declined = pay(auth, child, "late", "1.00");
+    CHECK(declined.reason == "token_expired");
+    CHECK(declined.declined_by == grant);
+}
+
+TEST_CASE("the seller's limits are the tightest of the token and its grants", "[authorizer]") {
+    auto store = make_memory_ledger();
+    test_clock clock("2026-12-01T10:00:00Z");
+    authorizer auth(*store, clocked(clock));
+    auto small_grant = token_for("team_grant", R"({"total": "10.00 USD"})", "*");
+    small_grant.lifetime = std::chrono::hours(48);
+    const auto grant = created(auth, small_grant);
+    auto request = token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1", grant);
+    request.lifetime = std::chrono::hours(24 * 7);
+    const auto child = created(auth, request);
+
+    const auto view = auth.show_token(child).view;
+    REQUIRE(view.limits.max_amount);
+    CHECK(*view.limits.max_amount == usd(1000));
+    CHECK(view.limits.per_charge == usd(1000));
+    CHECK(view.limits.unit == currency::find("USD"));
+    CHECK(view.limits.expires_at == clock.now() + std::chrono::hours(48));
+    const std::string seller_view = view.to_json(true);
+    INFO(seller_view);
+    CHECK(seller_view.find(R"("max_amount":1000)") != std::string::npos);
+    CHECK(seller_view.find(R"("max_amount_per_charge":1000)") != std::string::npos);
+    CHECK(seller_view.find(R"("expires_at":"2026-12-03T10:00:00Z")") != std::string::npos);
+    CHECK(seller_view.find(grant) == std::string::npos);
+
+    // A tighter child keeps its own limits.
+    const auto tight = created(
+        auth, token_for("one_shot", R"({"merchant": "acct_1", "max": "4.00 USD"})", "acct_1",
+                        grant));
+    const auto tight_view = auth.show_token(tight).view;
+    CHECK(tight_view.limits.max_amount == usd(400));
+    CHECK(tight_view.limits.per_charge == usd(400));
+}
+
+TEST_CASE("idempotency keys are scoped by what they are about",
+          "[authorizer]") {
+    auto store = make_memory_ledger();
+    test_clock clock("2026-12-01T10:00:00Z");
+    authorizer auth(*store, clocked(clock));
+    const auto token_1 =
+        created(auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1"));
+    const auto token_2 =
+        created(auth, token_for("seller_allowance", R"({"merchant": "acct_2"})", "acct_2"));
+
+    // Two sellers, one key, different charges: each is its own request.
+    const auto first = auth.authorize({token_1, charge_json("order_1", "10.00"), {}});
+    const auto second = auth.authorize({token_2, charge_json("order_1", "20.00", "acct_2"), {}});
+    INFO(second.to_json());
+    REQUIRE(first.approved);
+    REQUIRE(second.approved);
+    CHECK_FALSE(second.replayed);
+    CHECK(second.authorization != first.authorization);
+    CHECK(spent(auth, token_2) == 2000);
+    // Within one token a key still means one request.
+    CHECK(auth.authorize({token_1, charge_json("order_1", "11.00"), {}}).error ==
+          refusal::idempotency_conflict);
+    CHECK(auth.authorize({token_1, charge_json("order_1", "10.00"), {}}).replayed);
+
+    // Captures of two authorizations with one key.
+    const auto capture_1 = auth.capture({first.authorization, "5.00", "cap", {}, {}});
+    const auto capture_2 = auth.capture({second.authorization, {}, "cap", {}, {}});
+    REQUIRE(capture_1.ok());
+    REQUIRE(capture_2.ok());
+    CHECK_FALSE(capture_2.replayed);
+    CHECK(capture_2.amount == usd(2000));
+    CHECK(auth.refund({first.authorization, {}, "cap", {}, {}}).ok());
+
+    // Token creation: scoped by the grant and the seller.
+    const auto grant_1 = created(auth, token_for("team_grant", R"({"total": "50.00 USD"})", "*"));
+    const auto grant_2 = created(auth, token_for("team_grant", R"({"total": "50.00 USD"})", "*"));
+    auto under_1 = token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1", grant_1);
+    auto under_2 = token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1", grant_2);
+    under_1.idempotency_key = under_2.idempotency_key = "child";
+    const auto child_1 = auth.create_token(under_1);
+    const auto child_2 = auth.create_token(under_2);
+    REQUIRE(child_1.ok());
+    REQUIRE(child_2.ok());
+    CHECK_FALSE(child_2.replayed);
+    CHECK(child_2.view.token.parent == grant_2);
+    const auto again = auth.create_token(under_1);
+    CHECK(again.replayed);
+    CHECK(again.view.token.id == child_1.view.token.id);
+}
+
+TEST_CASE("a ledger from schema 1 keeps its global keys' first answers", "[authorizer]") {
+    temp_dir dir;
+    const std::string file = dir.file("v1.db");
+    test_clock clock("2026-12-01T10:00:00Z");
+    std::string token_1;
+    std::string token_2;
+    std::string first;
+    {
+        auto store = open_sqlite_ledger(file);
+        authorizer auth(*store, clocked(clock));
+        token_1 = created(auth, token_for("seller_allowance", R"({"merchant": "acct_1"})",
+                                          "acct_1"));
+        token_2 = created(auth, token_for("seller_allowance", R"({"merchant": "acct_2"})",
+                                          "acct_2"));
+        const auto approved = pay(auth, token_1, "order_1", "10.00");
+        REQUIRE(approved.approved);
+        first = approved.authorization;
+    }
+    // Write the key back as schema 1 did, global, and mark the file as schema 1.
+    const std::string scoped = "authorize:30:" + token_1 + ":order_1";
+    REQUIRE(sqlite_rows(file, "SELECT COUNT(*) FROM responses WHERE key = '" + scoped + "'") == 1);
+    sqlite_execute(file, "UPDATE responses SET key = 'authorize:order_1' WHERE key = '" + scoped +
+                             "'; PRAGMA user_version = 1");
+
+    auto store = open_sqlite_ledger(file);
+    authorizer auth(*store, clocked(clock));
+    CHECK(sqlite_rows(file, "PRAGMA user_version") == 2);
+    CHECK(sqlite_rows(file, "SELECT COUNT(*) FROM responses WHERE key IN "
+                            "('v1:authorize:order_1', 'v1:present')") == 2);
+    const auto retried = pay(auth, token_1, "order_1", "10.00");
+    CHECK(retried.replayed);
+    CHECK(retried.authorization == first);
+    CHECK(spent(auth, token_1) == 1000);
+    // An old key keeps its old scope: another token's request with it conflicts.
+    CHECK(pay(auth, token_2, "order_1", "1.00", "acct_2").error ==
+          refusal::idempotency_conflict);
+    CHECK(pay(auth, token_2, "order_2", "1.00", "acct_2").approved);
+}
+
+TEST_CASE("a capture or refund of an amount that is not one says why", "[authorizer]") {
+    auto store = make_memory_ledger();
+    test_clock clock("2026-12-01T10:00:00Z");
+    authorizer auth(*store, clocked(clock));
+    const auto token =
+        created(auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1"));
+    const auto held = pay(auth, token, "h", "40.00");
+    const auto other = pay(auth, token, "o", "10.00");
+    REQUIRE(held.approved);
+    REQUIRE(auth.capture({other.authorization, {}, "cap-o", {}, {}}).ok());
+    const std::size_t records = audit_size(auth);
+
+    const auto euros = auth.capture({held.authorization, "5.00 EUR", "c1", {}, {}});
+    CHECK(euros.error == refusal::invalid_amount);
+    CHECK(euros.message == "the amount is in EUR, but " + held.authorization +
+                               " was authorized in USD; nothing is converted");
+    const auto junk = auth.capture({held.authorization, "abc", "c2", {}, {}});
+    CHECK(junk.error == refusal::invalid_amount);
+    CHECK(junk.message.find("write it in USD as \"40.00\" or \"40.00 USD\"") != std::string::npos);
+    CHECK(junk.message.find("at most") == std::string::npos);
+    const auto places = auth.capture({held.authorization, "1.001", "c3", {}, {}});
+    CHECK(places.message.find("more decimal places") != std::string::npos);
+    const auto unknown = auth.capture({held.authorization, "1.00 XYZ", "c4", {}, {}});
+    CHECK(unknown.message == "the amount's currency must be USD, the hold's, as in \"40.00 USD\"");
+
+    const auto refund = auth.refund({other.authorization, "2.00 EUR", "r1", {}, {}});
+    CHECK(refund.error == refusal::invalid_amount);
+    CHECK(refund.message.find("in EUR") != std::string::npos);
+    CHECK(auth.refund({other.authorization, "two", "r2", {}, {}}).message.find(
+              "\"10.00 USD\"") != std::string::npos);
+    // Amounts that parse but do not fit keep their message.
+    CHECK(auth.capture({held.authorization, "40.01", "c5", {}, {}}).message.find("at most") !=
+          std::string::npos);
+    CHECK(audit_size(auth) == records);
+    CHECK(auth.capture({held.authorization, "5.00 USD", "c1", {}, {}}).ok());
+}
+
+TEST_CASE("renew and revoke with an idempotency key replay the first answer",
+          "[authorizer]") {
+    auto store = make_memory_ledger();
+    test_clock clock("2026-12-01T10:00:00Z");
+    authorizer auth(*store, clocked(clock));
+    const auto grant = created(auth, token_for("team_grant", R"({"total": "100.00 USD"})", "*"));
+    const auto child = created(
+        auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1", grant));
+    const std::size_t records = audit_size(auth);
+
+    const auto renewed = auth.renew_token(renew_request{child, "renew-1", "owner"});
+    REQUIRE(renewed.ok());
+    CHECK_FALSE(renewed.replayed);
+    // The reply was lost; the retry finds the old token renewed, and the key says
+    // it is the same request.
+    const auto retried = auth.renew_token(renew_request{child, "renew-1", "owner"});
+    INFO(retried.to_json());
+    REQUIRE(retried.ok());
+    CHECK(retried.replayed);
+    CHECK(retried.view.token.id == renewed.view.token.id);
+    CHECK(auth.renew_token(child).error == refusal::invalid_state);
+    CHECK(audit_size(auth) == records + 1);
+
+    const std::string fresh = renewed.view.token.id;
+    const auto revoked = auth.revoke_token(revoke_request{fresh, "lost card", "revoke-1", "owner"});
+    REQUIRE(revoked.ok());
+    const auto revoked_again =
+        auth.revoke_token(revoke_request{fresh, "lost card", "revoke-1", "owner"});
+    REQUIRE(revoked_again.ok());
+    CHECK(revoked_again.replayed);
+    CHECK(revoked_again.view.token.status == token_status::revoked);
+    CHECK(revoked_again.view.token.status_reason == "lost card");
+    CHECK(auth.revoke_token(revoke_request{fresh, "other", "revoke-1", "owner"}).error ==
+          refusal::idempotency_conflict);
+    CHECK(auth.revoke_token(fresh).error == refusal::invalid_state);
+    CHECK(audit_size(auth) == records + 2);
+}

@@ -726,3 +726,122 @@ TEST_CASE("ledger commands exit 2 on usage errors and 1 on policy errors", "[cli
     CHECK(refused.only().at("error").at("code") == "policy_error");
     CHECK(s.audit().empty());
 }
+
+TEST_CASE("card numbers in reasons and keys are refused and leave the ledger as it was",
+          "[cli]") {
+    scratch s;
+    const std::string token = s.weekly_token();
+    const std::string hold = s.authorize(token, charge("ch_1", "10.00")).at("authorization");
+    const std::string paid = s.authorize(token, charge("ch_2", "5.00")).at("authorization");
+    REQUIRE(s.ledger_run("capture --authorization " + paid + " --idempotency-key c").exit_code ==
+            0);
+    const std::vector<json> before = s.audit();
+    raw_ledger raw(s.ledger());
+    const std::int64_t responses = raw.count("responses");
+    const std::int64_t tokens = raw.count("tokens");
+
+    const std::string pan = "4242424242424242";
+    const std::vector<std::string> commands = {
+        "token revoke " + token + " --reason 'card " + pan + "'",
+        "token revoke " + token + " --idempotency-key " + pan,
+        "token create --policy " + std::string(weekly_policy) + " --args " +
+            quoted(weekly_arguments) + " --seller acct_shop --card " + quoted(visa) +
+            " --idempotency-key 'order " + pan + "'",
+        "capture --authorization " + hold + " --idempotency-key " + pan,
+        "reverse --authorization " + hold + " --idempotency-key 'k " + pan + "'",
+        "refund --authorization " + paid + " --idempotency-key " + pan,
+    };
+    for (const auto& command : commands) {
+        INFO(command);
+        const auto refused = s.ledger_run(command);
+        CHECK(refused.exit_code == 1);
+        CHECK(refused.only().at("error").at("code") == "card_number_refused");
+        CHECK(refused.out.find(pan) == std::string::npos);
+        CHECK(refused.err.find(pan) == std::string::npos);
+    }
+    CHECK(s.audit() == before);
+    CHECK(raw.count("responses") == responses);
+    CHECK(raw.count("tokens") == tokens);
+    CHECK(s.show(token).at("status") == "active");
+}
+
+TEST_CASE("token show reports the status as of --now", "[cli]") {
+    scratch s;
+    const std::string token = s.weekly_token();
+    const auto later = s.at("2027-01-02T00:00:00Z", "token show " + token + " --seller");
+    REQUIRE(later.exit_code == 0);
+    const json shown = later.only();
+    CHECK(shown.at("status") == "expired");
+    CHECK(shown.at("deactivated_reason") == "expired");
+    CHECK(shown.at("deactivated_detail") == "mandate validity ended");
+    CHECK(shown.at("deactivated_at") == "2027-01-01T00:00:00Z");
+    // Nothing was written: today it is still active.
+    CHECK(s.show(token).at("status") == "active");
+}
+
+TEST_CASE("two sellers may use the same idempotency key", "[cli]") {
+    scratch s;
+    const std::string shop = s.weekly_token();
+    const std::string other_arguments =
+        R"({"merchant_id": "acct_other", "allowance": "25.00 USD",
+            "ends_at": "2027-01-01T00:00:00Z"})";
+    const auto created = s.ledger_run("token create --policy " + std::string(weekly_policy) +
+                                      " --args " + quoted(other_arguments) +
+                                      " --seller acct_other --card " + quoted(visa));
+    REQUIRE(created.exit_code == 0);
+    const std::string other = created.only().at("id");
+
+    const json first = s.authorize(shop, charge("order_1", "20.00"));
+    const json second = s.authorize(other, charge("order_1", "10.00", "acct_other"));
+    CHECK(first.at("decision") == "approve");
+    CHECK(second.at("decision") == "approve");
+    CHECK_FALSE(second.contains("idempotent_replayed"));
+    CHECK(second.at("authorization") != first.at("authorization"));
+}
+
+TEST_CASE("token renew and revoke replay the first answer to a retried key", "[cli]") {
+    scratch s;
+    const auto grant = s.ledger_run("token create --policy " + std::string(weekly_policy) +
+                                    " --args " + quoted(weekly_arguments) +
+                                    " --seller '*' --card " + quoted(visa));
+    REQUIRE(grant.exit_code == 0);
+    const std::string grant_id = grant.only().at("id");
+    const auto child = s.ledger_run("token create --policy " + std::string(weekly_policy) +
+                                    " --args " + quoted(weekly_arguments) +
+                                    " --seller acct_shop --parent " + grant_id);
+    REQUIRE(child.exit_code == 0);
+    const std::string child_id = child.only().at("id");
+
+    const auto renewed = s.ledger_run("token renew " + child_id + " --idempotency-key r1");
+    REQUIRE(renewed.exit_code == 0);
+    const auto retried = s.ledger_run("token renew " + child_id + " --idempotency-key r1");
+    INFO(retried.out << retried.err);
+    REQUIRE(retried.exit_code == 0);
+    CHECK(retried.only().at("id") == renewed.only().at("id"));
+    CHECK(retried.only().at("idempotent_replayed") == true);
+
+    const std::string fresh = renewed.only().at("id");
+    REQUIRE(s.ledger_run("token revoke " + fresh + " --idempotency-key v1").exit_code == 0);
+    const auto revoked = s.ledger_run("token revoke " + fresh + " --idempotency-key v1");
+    REQUIRE(revoked.exit_code == 0);
+    CHECK(revoked.only().at("status") == "revoked");
+    CHECK(revoked.only().at("idempotent_replayed") == true);
+    CHECK(s.ledger_run("token revoke " + fresh).exit_code == 1);
+}
+
+TEST_CASE("capture and refund name the currency or format an amount lacks", "[cli]") {
+    scratch s;
+    const std::string token = s.weekly_token();
+    const std::string hold = s.authorize(token, charge("ch_1", "10.00")).at("authorization");
+    const auto euros = s.ledger_run("capture --authorization " + hold +
+                                    " --idempotency-key c1 --amount '5.00 EUR'");
+    CHECK(euros.exit_code == 1);
+    const std::string message = euros.only().at("error").at("message");
+    CHECK(message.find("EUR") != std::string::npos);
+    CHECK(message.find("USD") != std::string::npos);
+    const auto junk =
+        s.ledger_run("capture --authorization " + hold + " --idempotency-key c2 --amount abc");
+    CHECK(junk.exit_code == 1);
+    CHECK(junk.only().at("error").at("message").get<std::string>().find("\"10.00 USD\"") !=
+          std::string::npos);
+}

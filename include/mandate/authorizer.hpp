@@ -18,7 +18,10 @@
 //
 // Requests are refused (answer.error set, nothing written) when they cannot be
 // decided: malformed JSON, a missing idempotency key, a card number anywhere in
-// the request, an idempotency key reused for a different request. Everything else
+// the request (its keys, reasons and ids included), an idempotency key reused
+// for a different request. Keys are scoped: by the token for authorize, by the
+// authorization for capture, reverse and refund, by the grant and the seller for
+// token creation, by the token for revoke and renew. Everything else
 // is decided, and every decision, approve or decline, is kept: retrying the same
 // key returns it again and changes nothing.
 #pragma once
@@ -102,6 +105,23 @@ struct token_request {
     std::string actor = "owner";
 };
 
+// Revoking a token (and every token below it). With an idempotency key, a retry
+// returns the first answer instead of "already revoked".
+struct revoke_request {
+    std::string token;
+    std::string reason = "requested";
+    std::string idempotency_key;  // optional; scoped by the token
+    std::string actor = "owner";
+};
+
+// Renewing a child token. With an idempotency key, a retry returns the token the
+// first renewal minted instead of refusing the old one as renewed.
+struct renew_request {
+    std::string token;
+    std::string idempotency_key;  // optional; scoped by the token
+    std::string actor = "owner";
+};
+
 // What a token has been used for so far.
 struct token_usage {
     std::int64_t authorizations = 0;  // approved
@@ -127,16 +147,22 @@ struct token_usage {
     std::vector<limit_line> limits;
 };
 
-// Stripe's usage_limits, where the mandate has them.
+// Stripe's usage_limits, where the mandates have them: the token's own, folded
+// with every grant above it, since a charge must pass them all.
 struct usage_limits {
-    std::optional<currency> unit;        // the only currency the mandate allows
-    std::optional<money> max_amount;     // the most it can ever capture in total
-    std::optional<money> per_charge;     // the per-charge cap
-    std::optional<instant> expires_at;   // the earlier of the token's end and the mandate's
+    std::optional<currency> unit;        // the only currency the mandates allow
+    std::optional<money> max_amount;     // the most it can ever capture in total: the
+                                         // smallest lifetime limit in the chain
+    std::optional<money> per_charge;     // the per-charge cap, at most max_amount
+    std::optional<instant> expires_at;   // the earliest end of a token or mandate in the chain
 };
 
 // The seller's view of a token: metadata, limits and usage, never other tokens.
 struct token_view {
+    // The token's record with its status as of now: expired once its lifetime or
+    // its mandate's validity is over, and revoked, expired or consumed (reason
+    // "parent_revoked", "parent_expired", "parent_consumed") while a grant above
+    // it is, even where the ledger has not recorded it yet.
     token_record token;
     usage_limits limits;
     token_usage usage;
@@ -239,11 +265,13 @@ public:
     // The owner's view (for_seller false) or the seller's.
     token_answer show_token(const std::string& id);
     // Revokes the token and every token minted under it.
+    token_answer revoke_token(const revoke_request& request);
     token_answer revoke_token(const std::string& id, const std::string& reason = "requested",
                               const std::string& actor = "owner");
     // Mints a fresh child beside a child token, for the same seller, mandate and
     // lifetime from now, and retires the old one (status revoked, reason
     // "renewed"). A grant's budgets carry on; the child's start afresh.
+    token_answer renew_token(const renew_request& request);
     token_answer renew_token(const std::string& id, const std::string& actor = "owner");
 
     authorization_answer authorize(const authorization_request& request);
@@ -268,6 +296,8 @@ public:
 
 private:
     token_view view_of(ledger_transaction& tx, const token_record& token);
+    token_answer replay_token(ledger_transaction& tx, const stored_response& stored,
+                              const std::string& fingerprint);
     lifecycle_answer lifecycle(const lifecycle_request& request, std::string_view action);
     bool apply_lifecycle(ledger_transaction& tx, authorization_record& hold,
                          const lifecycle_request& request, std::string_view action,

@@ -200,7 +200,8 @@ std::unique_ptr<ledger> make_memory_ledger();
 // newer than this build knows.
 std::unique_ptr<ledger> open_sqlite_ledger(const std::string& path);
 
-// The schema version this build writes.
-inline constexpr int ledger_schema_version = 1;
+// The schema version this build writes. 2: idempotency keys are scoped (schema
+// 1 keys are kept under "v1:" and keep their global meaning).
+inline constexpr int ledger_schema_version = 2;
 
 }  // namespace mandate
