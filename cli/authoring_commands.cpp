@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -24,8 +25,17 @@ namespace {
 // ---- fmt ------------------------------------------------------------------------
 
 // Writes `text` next to `path` and renames it over `path`, keeping the file's
-// permissions, so that a failure at any point leaves the old file whole.
-bool replace_file(const std::string& path, const std::string& text, std::string& problem) {
+// permissions, so that a failure at any point leaves the old file whole. A
+// symbolic link is followed to the file it names, which is the one rewritten:
+// renaming over the link itself would replace it with a copy and leave its
+// target unformatted.
+bool replace_file(const std::string& link_or_path, const std::string& text, std::string& problem) {
+    std::error_code error;
+    const std::string path = std::filesystem::canonical(link_or_path, error).string();
+    if (error) {
+        problem = error.message();
+        return false;
+    }
     struct stat original {};
     if (::stat(path.c_str(), &original) != 0) {
         problem = std::strerror(errno);
@@ -68,8 +78,8 @@ int run_fmt(const fmt_options& options) {
             std::ostringstream buffer;
             buffer << std::cin.rdbuf();
             source = buffer.str();
-        } else if (!read_file(path, source)) {
-            std::cerr << "mandate: cannot read policy file '" << path << "'\n";
+        } else if (std::string problem; !read_file(path, source, problem)) {
+            std::cerr << "mandate: cannot read policy file '" << path << "': " << problem << "\n";
             status = exit_usage;
             continue;
         }
@@ -118,8 +128,9 @@ struct lint_settings {
 bool read_lint_config(lint_settings& settings) {
     if (settings.config.empty()) return true;
     std::string text;
-    if (!read_file(settings.config, text)) {
-        std::cerr << "mandate: cannot read lint config '" << settings.config << "'\n";
+    if (std::string problem; !read_file(settings.config, text, problem)) {
+        std::cerr << "mandate: cannot read lint config '" << settings.config << "': " << problem
+                  << "\n";
         return false;
     }
     const auto json = nlohmann::json::parse(text, nullptr, false);
@@ -155,8 +166,29 @@ bool read_lint_config(lint_settings& settings) {
     return ok;
 }
 
+// --args must be a JSON object: anything else is a bad command line, not a note,
+// so that `-D warnings` in CI cannot pass because nothing was bound.
+bool arguments_usable(const std::string& arguments) {
+    if (arguments.empty()) return true;
+    std::string problem;
+    try {
+        if (nlohmann::json::parse(arguments).is_object()) return true;
+        problem = "it is not an object";
+    } catch (const nlohmann::json::parse_error& error) {
+        problem = error.what();
+        // "[json.exception.parse_error.101] parse error at line 1, ..." without the tag.
+        if (const auto tag_end = problem.find("] "); tag_end != std::string::npos) {
+            problem.erase(0, tag_end + 2);
+        }
+    }
+    std::cerr << "mandate: --args must be a JSON object such as '{\"cap\": \"10.00 USD\"}': "
+              << problem << "\n";
+    return false;
+}
+
 int run_lint(lint_settings settings) {
     if (!read_lint_config(settings)) return exit_usage;
+    if (!arguments_usable(settings.arguments)) return exit_usage;
     authoring::lint_options options;
     options.arguments = settings.arguments;
     options.mandate_name = settings.mandate_name;
@@ -193,8 +225,8 @@ int run_lint(lint_settings settings) {
     std::size_t errors = 0;
     for (const auto& path : settings.files) {
         std::string source;
-        if (!read_file(path, source)) {
-            std::cerr << "mandate: cannot read policy file '" << path << "'\n";
+        if (std::string problem; !read_file(path, source, problem)) {
+            std::cerr << "mandate: cannot read policy file '" << path << "': " << problem << "\n";
             status = exit_usage;
             continue;
         }

@@ -33,6 +33,9 @@ struct command {
 
 // ---- files --------------------------------------------------------------------
 
+// Reads a whole file. A directory, or a file that cannot be opened or read, is
+// refused; `problem` says why ("is a directory"), for the caller's message.
+bool read_file(const std::string& path, std::string& contents, std::string& problem);
 bool read_file(const std::string& path, std::string& contents);
 
 // Reads and compiles a policy, printing its diagnostics on standard error.
@@ -40,7 +43,7 @@ bool read_file(const std::string& path, std::string& contents);
 int load_policy(const std::string& path, std::string& source, compile_result& compiled);
 
 // Standard input for "-", else `path` opened into `file`. nullptr when the file
-// cannot be read, with the message printed on standard error.
+// cannot be read or is a directory, with the message printed on standard error.
 std::istream* open_charges(const std::string& path, std::ifstream& file);
 
 // True for a line of nothing but spaces and tabs: such lines get no answer.

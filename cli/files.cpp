@@ -1,23 +1,23 @@
 #include <iostream>
-#include <sstream>
 
 #include "cli/commands.hpp"
+#include "tools/file_text.hpp"
 
 namespace mandate::cli {
 
+bool read_file(const std::string& path, std::string& contents, std::string& problem) {
+    return tools::detail::read_file_text(path, contents, problem);
+}
+
 bool read_file(const std::string& path, std::string& contents) {
-    std::ifstream file(path, std::ios::binary);
-    if (!file) return false;
-    std::ostringstream buffer;
-    buffer << file.rdbuf();
-    if (file.bad()) return false;
-    contents = buffer.str();
-    return true;
+    std::string problem;
+    return read_file(path, contents, problem);
 }
 
 int load_policy(const std::string& path, std::string& source, compile_result& compiled) {
-    if (!read_file(path, source)) {
-        std::cerr << "mandate: cannot read policy file '" << path << "'\n";
+    std::string problem;
+    if (!read_file(path, source, problem)) {
+        std::cerr << "mandate: cannot read policy file '" << path << "': " << problem << "\n";
         return exit_usage;
     }
     compiled = compile(source, path);
@@ -27,9 +27,14 @@ int load_policy(const std::string& path, std::string& source, compile_result& co
 
 std::istream* open_charges(const std::string& path, std::ifstream& file) {
     if (path == "-") return &std::cin;
-    file.open(path, std::ios::binary);
-    if (!file) {
-        std::cerr << "mandate: cannot read charges file '" << path << "'\n";
+    // An ifstream opens a directory and then reads no line from it: refuse it first.
+    std::string problem = tools::detail::stream_problem(path);
+    if (problem.empty()) {
+        file.open(path, std::ios::binary);
+        if (!file) problem = "cannot be opened";
+    }
+    if (!problem.empty()) {
+        std::cerr << "mandate: cannot read charges file '" << path << "': " << problem << "\n";
         return nullptr;
     }
     return &file;

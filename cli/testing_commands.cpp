@@ -81,8 +81,9 @@ int run_explain(const explain_options& options) {
         std::ostringstream buffer;
         buffer << std::cin.rdbuf();
         text = buffer.str();
-    } else if (!read_file(options.charge, text)) {
-        std::cerr << "mandate: cannot read charge file '" << options.charge << "'\n";
+    } else if (std::string problem; !read_file(options.charge, text, problem)) {
+        std::cerr << "mandate: cannot read charge file '" << options.charge << "': " << problem
+                  << "\n";
         return exit_usage;
     }
 

@@ -9,7 +9,9 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <map>
+#include <random>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -628,4 +630,326 @@ TEST_CASE("mandate radius and graph on the command line", "[authoring]") {
     CHECK(run("cd '" + source_dir + "' && '" + binary +
               "' graph stdlib-policies/team_budget.mandate 2>/dev/null")
               .exit_code == 2);
+}
+
+// ---- what the review found --------------------------------------------------------
+
+TEST_CASE("fmt, lint, radius, graph and compile refuse a directory given as a policy",
+          "[authoring]") {
+    testing::scratch_dir dir("mandate-dir");
+    fs::create_directory(dir.path() / "d");
+    const std::string d = dir.file("d");
+    for (const std::string command : {"fmt", "fmt --check", "lint", "radius", "graph", "compile"}) {
+        INFO(command);
+        const auto result = run("'" + binary + "' " + command + " '" + d + "' 2>&1");
+        CHECK(result.exit_code == 2);
+        CHECK(result.output == "mandate: cannot read policy file '" + d + "': is a directory\n");
+    }
+    const std::string config = "'" + binary + "' lint --config '" + d + "' '" + source_dir +
+                               "/stdlib-policies/grant.mandate' 2>&1";
+    const auto result = run(config);
+    CHECK(result.exit_code == 2);
+    CHECK(result.output == "mandate: cannot read lint config '" + d + "': is a directory\n");
+    // A missing file says why too.
+    CHECK(run("'" + binary + "' lint '" + dir.file("nope.mandate") + "' 2>&1").output ==
+          "mandate: cannot read policy file '" + dir.file("nope.mandate") +
+              "': no such file or directory\n");
+}
+
+TEST_CASE("mandate lint refuses --args that are not a JSON object", "[authoring]") {
+    testing::scratch_dir dir("mandate-lint-args");
+    const std::string policy = dir.file("p.mandate");
+    write_file(policy, "mandate m(cap: money) {\n  seller in [\"a\"]\n  amount <= cap\n"
+                       "  valid until 2027-01-01T00:00:00Z\n}\n");
+    const std::string lint = "'" + binary + "' lint '" + policy + "' -D warnings";
+    for (const std::string arguments : {"{bad", "[1, 2]", "\"text\"", "{\"cap\": "}) {
+        INFO(arguments);
+        const auto result = run(lint + " --args '" + arguments + "' 2>&1");
+        CHECK(result.exit_code == 2);
+        CHECK(result.output.starts_with("mandate: --args must be a JSON object"));
+        CHECK(result.output.find("note:") == std::string::npos);
+    }
+    // Well-formed arguments are bound and checked.
+    auto result = run(lint + " --args '{\"cap\": \"5.00 USD\"}' 2>&1");
+    CHECK(result.exit_code == 0);
+    CHECK(result.output.empty());
+    result = run(lint + " --args '{\"cap\": \"0.00 USD\"}' 2>&1");
+    CHECK(result.exit_code == 1);
+    CHECK(result.output.find("[L007 never-approves]") != std::string::npos);
+}
+
+TEST_CASE("lint finds validity clauses that leave no time to approve anything",
+          "[authoring]") {
+    const std::string head = "mandate m {\n  seller in [\"a\"]\n  amount <= 5.00 USD\n";
+    const auto found = findings(head + "  valid until 2027-01-01T00:00:00Z\n"
+                                       "  valid from 2028-01-01T00:00:00Z\n}\n");
+    REQUIRE(found.size() == 1);
+    CHECK(found[0].rule->code == "L007");
+    const diagnostic& d = found[0].where;
+    CHECK(d.line == 5);
+    CHECK(d.column == 3);
+    CHECK(d.source_line == "  valid from 2028-01-01T00:00:00Z");
+    CHECK(d.message.find("on line 4") != std::string::npos);
+    CHECK(d.render().find("    |   ^~~~~\n") != std::string::npos);
+    CHECK_FALSE(d.help.empty());
+    // Until is exclusive: a window that ends where the other starts is empty too.
+    CHECK(codes(head + "  valid from 2027-01-01T00:00:00Z\n"
+                       "  valid until 2027-01-01T00:00:00Z\n}\n") ==
+          std::set<std::string>{"L007"});
+    CHECK(codes(head + "  valid from 2026-01-01T00:00:00Z until 2027-01-01T00:00:00Z\n"
+                       "  valid from 2027-06-01T00:00:00Z until 2028-01-01T00:00:00Z\n}\n") ==
+          std::set<std::string>{"L007"});
+    // Windows that overlap are fine (the narrower one is only shadowing, L009 or none).
+    CHECK(codes(head + "  valid from 2026-01-01T00:00:00Z\n"
+                       "  valid until 2027-01-01T00:00:00Z\n}\n").empty());
+    // And radius agrees that nothing can be approved.
+    auto bound = testing::bind_ok(
+        testing::compile_ok(head + "  valid until 2027-01-01T00:00:00Z\n"
+                                   "  valid from 2028-01-01T00:00:00Z\n}\n"),
+        "m", "{}");
+    CHECK(authoring::blast_radius(*bound, {}).never_approves);
+}
+
+TEST_CASE("L002 is not reported when a lifetime count limit and a cap bound the mandate",
+          "[authoring]") {
+    const std::string bounded =
+        "mandate m {\n  seller in [\"a\"]\n  amount <= 10.00 USD\n  limit 1 charges total\n}\n";
+    CHECK(codes(bounded).empty());
+    // As radius says: at most one charge of at most the cap.
+    const auto radius =
+        authoring::blast_radius(*testing::bind_ok(testing::compile_ok(bounded), "m", "{}"), {});
+    REQUIRE(radius.total);
+    CHECK(radius.total->units == 1000);
+    // Without the cap, or with a periodic limit, nothing runs out: still L002.
+    CHECK(codes("mandate m {\n  seller in [\"a\"]\n  currency USD\n  limit 1 charges total\n}\n") ==
+          std::set<std::string>{"L002"});
+    CHECK(codes("mandate m {\n  seller in [\"a\"]\n  amount <= 10.00 USD\n"
+                "  limit 1 charges per day\n}\n") == std::set<std::string>{"L002"});
+    // A cap that comes from a parameter bounds it as well (radius binds it).
+    CHECK(codes("mandate m(cap: money) {\n  seller in [\"a\"]\n  amount <= cap\n"
+                "  limit 3 charges total\n}\n").empty());
+}
+
+TEST_CASE("radius counts rolling windows exactly however many there are", "[authoring]") {
+    auto bound = testing::bind_ok(
+        testing::compile_ok("mandate m {\n  seller in [\"a\"]\n"
+                            "  valid from 2026-01-01T00:00:00Z until 2028-01-01T00:00:00Z\n"
+                            "  budget 1.00 USD per rolling 1m\n}\n"),
+        "m", "{}");
+    const auto report = authoring::blast_radius(*bound, {});
+    REQUIRE(report.total);
+    // 730 days of 1440 minutes.
+    CHECK(report.total->units == minor_units{730} * 1440 * 100);
+    CHECK(format_money(*report.total) == "1051200.00 USD");
+    const std::string text = authoring::radius_text(report, false);
+    CHECK(text.find("UNBOUNDED") == std::string::npos);
+    CHECK(text.find("x 1051200 windows") != std::string::npos);
+
+    // An --over far past the year 9999 ends where charge times end, without overflow.
+    authoring::radius_options options;
+    options.from = parse_rfc3339("2026-01-01T00:00:00Z");
+    options.over = duration(std::numeric_limits<std::int64_t>::max());
+    auto open = testing::bind_ok(
+        testing::compile_ok("mandate m {\n  seller in [\"a\"]\n  budget 1.00 USD per day\n}\n"),
+        "m", "{}");
+    const auto far = authoring::blast_radius(*open, options);
+    REQUIRE(far.total);
+    REQUIRE(far.horizon_end);
+    CHECK(format_rfc3339(*far.horizon_end) == "10000-01-01T00:00:00Z");
+    // Days from 2026-01-01 to 10000-01-01.
+    const auto days = (date::sys_days{date::year{10000} / 1 / 1} -
+                       date::sys_days{date::year{2026} / 1 / 1}).count();
+    CHECK(far.total->units == minor_units{days} * 100);
+}
+
+TEST_CASE("radius counts the calendar periods a horizon touches as the engine walks them",
+          "[authoring]") {
+    // The count radius computes against the periods calendar_period gives, one after
+    // the other, on horizons across daylight-saving changes, including a clock set
+    // back across midnight (St John's, 2007: 00:01 back to 23:01).
+    struct zone_case {
+        const char* zone;
+        const char* from;
+    };
+    const zone_case zones[] = {{"UTC", "2026-01-01T00:00:00Z"},
+                               {"America/New_York", "2026-01-01T00:00:00Z"},
+                               {"Asia/Beirut", "2026-01-01T00:00:00Z"},
+                               {"Australia/Lord_Howe", "2026-01-01T00:00:00Z"},
+                               {"America/St_Johns", "2006-01-01T00:00:00Z"}};
+    const char* units[] = {"day", "week starting sunday", "month", "year"};
+    std::mt19937_64 random(11);
+    std::vector<std::pair<instant, instant>> fixed{
+        // Ends in St John's repeated hour, after its first pass of midnight.
+        {*parse_rfc3339("2007-11-03T12:00:00Z"), *parse_rfc3339("2007-11-04T02:45:00Z")},
+        {*parse_rfc3339("2007-11-04T02:40:00Z"), *parse_rfc3339("2007-11-04T03:45:00Z")},
+    };
+    for (const auto& z : zones) {
+        const date::time_zone* zone = find_zone(z.zone);
+        REQUIRE(zone != nullptr);
+        for (const char* unit : units) {
+            INFO(z.zone << " " << unit);
+            const std::string policy = "mandate m {\n  seller in [\"a\"]\n  budget 0.01 USD per " +
+                                       std::string(unit) + " in \"" + z.zone + "\"\n}\n";
+            auto bound = testing::bind_ok(testing::compile_ok(policy), "m", "{}");
+            const auto& step = bound->image().program->steps.at(1);
+            auto horizons = fixed;
+            const instant base = *parse_rfc3339(z.from);
+            for (int i = 0; i < 60; ++i) {
+                const auto offset = std::chrono::minutes(random() % (4 * 365 * 1440));
+                const auto length = std::chrono::minutes(1 + random() % (i < 30 ? 3000 : 800000));
+                horizons.emplace_back(base + offset, base + offset + length);
+            }
+            for (const auto& [start, end] : horizons) {
+                std::int64_t walked = 0;
+                for (instant at = start; at < end;) {
+                    at = calendar_period(at, step.unit, step.week_start, zone).end;
+                    ++walked;
+                }
+                authoring::radius_options options;
+                options.from = start;
+                options.over = end - start;
+                const auto report = authoring::blast_radius(*bound, options);
+                INFO(format_rfc3339(start) << " to " << format_rfc3339(end));
+                REQUIRE(report.total);
+                CHECK(report.total->units == walked);
+            }
+        }
+    }
+}
+
+TEST_CASE("radius says a bound too large to hold exceeds the largest representable amount",
+          "[authoring]") {
+    // 10^37 minor units a charge, 1000 charges a day, for four years: over 2^127.
+    auto bound = testing::bind_ok(
+        testing::compile_ok("mandate m {\n  seller in [\"a\"]\n"
+                            "  amount <= 100000000000000000000000000000000000.00 USD\n"
+                            "  limit 1000 charges per day\n"
+                            "  valid from 2026-01-01T00:00:00Z until 2030-01-01T00:00:00Z\n}\n"),
+        "m", "{}");
+    const auto report = authoring::blast_radius(*bound, {});
+    CHECK_FALSE(report.total);
+    CHECK(report.exceeds_representable);
+    CHECK(report.binding_clause == "test.mandate:4");
+    const std::string text = authoring::radius_text(report, false);
+    CHECK(text.find("blast radius: exceeds the largest representable amount, bound by "
+                    "test.mandate:4") != std::string::npos);
+    CHECK(text.find("UNBOUNDED") == std::string::npos);
+    CHECK(text.find("unbounded per day") == std::string::npos);
+    const auto json = nlohmann::json::parse(authoring::radius_json(report));
+    CHECK(json["bounded"] == true);
+    CHECK(json["exceeds_representable"] == true);
+    CHECK(json["total"].is_null());
+    CHECK(json["windows"][0]["exceeds_representable"] == true);
+    // A smaller bound elsewhere still wins.
+    auto both = testing::bind_ok(
+        testing::compile_ok("mandate m {\n  seller in [\"a\"]\n"
+                            "  amount <= 100000000000000000000000000000000000.00 USD\n"
+                            "  limit 1000 charges per day\n  budget 50.00 USD total\n"
+                            "  valid from 2026-01-01T00:00:00Z until 2030-01-01T00:00:00Z\n}\n"),
+        "m", "{}");
+    const auto least = authoring::blast_radius(*both, {});
+    REQUIRE(least.total);
+    CHECK(least.total->units == 5000);
+    CHECK_FALSE(least.exceeds_representable);
+}
+
+TEST_CASE("mandate fmt rewrites the file a symbolic link points to", "[authoring]") {
+    testing::scratch_dir dir("mandate-fmt-link");
+    fs::create_directory(dir.path() / "policies");
+    const std::string real = dir.file("policies/real.mandate");
+    write_file(real, "mandate m{seller in[\"a\"]}");
+    fs::permissions(real, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+    // A chain: link -> middle -> policies/real.mandate, the last one relative.
+    fs::create_symlink("policies/real.mandate", dir.path() / "middle.mandate");
+    fs::create_symlink(dir.file("middle.mandate"), dir.path() / "link.mandate");
+
+    const auto result = run("'" + binary + "' fmt '" + dir.file("link.mandate") + "' 2>&1");
+    INFO(result.output);
+    CHECK(result.exit_code == 0);
+    CHECK(fs::is_symlink(dir.path() / "link.mandate"));
+    CHECK(fs::is_symlink(dir.path() / "middle.mandate"));
+    CHECK(fs::read_symlink(dir.path() / "middle.mandate") == "policies/real.mandate");
+    CHECK(testing::read_file(real) == "mandate m {\n  seller in [\"a\"]\n}\n");
+    CHECK(fs::status(real).permissions() ==
+          (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
+    std::size_t files = 0;
+    for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir.path() / "policies")) {
+        ++files;
+    }
+    CHECK(files == 1);  // no temporary file left beside the target
+}
+
+TEST_CASE("lint, radius and graph on a policy that does not compile", "[authoring]") {
+    testing::scratch_dir dir("mandate-broken");
+    const std::string broken = dir.file("broken.mandate");
+    write_file(broken, "mandate m {\n  seller in [\"a\"]\n  amount <= 12.505 USD\n}\n");
+    for (const std::string command : {"lint", "lint -D warnings", "radius", "radius --json",
+                                      "graph", "graph --mandate m"}) {
+        INFO(command);
+        const auto result = run("'" + binary + "' " + command + " '" + broken + "' 2>&1");
+        CHECK(result.exit_code == 1);
+        CHECK(result.output.starts_with(broken + ":3:13: error: 12.505 USD has more decimals"));
+        CHECK(result.output.find("  3 |   amount <= 12.505 USD\n") != std::string::npos);
+        CHECK(result.output.find("    |             ^~~~~~~~~~\n") != std::string::npos);
+        CHECK(result.output.find("= help: ") != std::string::npos);
+        CHECK(result.output.find("digraph") == std::string::npos);
+        CHECK(result.output.find("blast radius") == std::string::npos);
+    }
+}
+
+TEST_CASE("fmt breaks a long list default and lines a closing bracket up with its clause",
+          "[authoring]") {
+    const std::string header =
+        "mandate shop(hosts: list<text> = [\"aaaaaaaaaaaaaa.example\", "
+        "\"bbbbbbbbbbbbbbbbb.example\", \"cccccccccccccccccccc.example\", \"ddddd.example\"]) {\n"
+        "  domain in hosts\n}\n";
+    const auto formatted = authoring::format(header, "h.mandate");
+    REQUIRE(formatted.ok());
+    CHECK(formatted.text ==
+          "mandate shop(hosts: list<text> = [\"aaaaaaaaaaaaaa.example\", "
+          "\"bbbbbbbbbbbbbbbbb.example\",\n"
+          "             \"cccccccccccccccccccc.example\", \"ddddd.example\"]) {\n"
+          "  domain in hosts\n}\n");
+    std::istringstream lines(formatted.text);
+    for (std::string line; std::getline(lines, line);) CHECK(line.size() <= 90);
+    CHECK(authoring::format(formatted.text, "h.mandate").text == formatted.text);
+
+    // A bracket that a comment pushes onto a line of its own.
+    const std::string commented =
+        "mandate m(a: text  # first\n) {\n  seller in [\"a\",  # one\n  \"b\",  # two\n  ]\n}\n";
+    const auto closed = authoring::format(commented, "c.mandate");
+    REQUIRE(closed.ok());
+    CHECK(closed.text == "mandate m(a: text  # first\n) {\n"
+                         "  seller in [\"a\",  # one\n    \"b\",  # two\n  ]\n}\n");
+    CHECK(authoring::format(closed.text, "c.mandate").text == closed.text);
+    CHECK(structure(*testing::compile_ok(closed.text)) ==
+          structure(*testing::compile_ok(commented)));
+}
+
+TEST_CASE("the comments of the standard library name only parameters that exist",
+          "[authoring]") {
+    // A snake_case word in a comment is a parameter or a mandate of its file.
+    const std::regex word("[a-z]+(_[a-z]+)+");
+    for (const auto& entry : fs::directory_iterator(source_dir + "/stdlib-policies")) {
+        if (entry.path().extension() != ".mandate") continue;
+        INFO(entry.path().string());
+        const std::string source = testing::read_file(entry.path());
+        const auto compiled = testing::compile_ok(source);
+        std::set<std::string> names;
+        for (const auto& program : compiled->image().mandates) {
+            names.insert(program->name);
+            for (const auto& p : program->parameters) names.insert(std::string(p.name));
+        }
+        std::istringstream lines(source);
+        for (std::string line; std::getline(lines, line);) {
+            const auto hash = line.find('#');
+            if (hash == std::string::npos) continue;
+            const std::string comment = line.substr(hash);
+            for (std::sregex_iterator it(comment.begin(), comment.end(), word), end; it != end;
+                 ++it) {
+                INFO(line);
+                CHECK(names.count(it->str()) == 1);
+            }
+        }
+    }
 }

@@ -532,3 +532,101 @@ TEST_CASE("the replay report renders in headless Chromium", "[testing-tools][bro
     CHECK(output.find("report_test: ok") != std::string::npos);
     CHECK(fs::file_size(dir.path() / "report.png") > 10'000);
 }
+
+// ---- what the review found --------------------------------------------------------
+
+TEST_CASE("check, explain, replay and test refuse a directory given as a file",
+          "[testing-tools]") {
+    scratch_dir dir("mandate-dir");
+    fs::create_directory(dir.path() / "d");
+    const std::string d = quoted(dir.file("d"));
+    const std::string policy = "stdlib-policies/office_supplies.mandate";
+    const std::string charge = R"('{"amount": "1.00", "currency": "USD"}')";
+    const std::string charges_message =
+        "mandate: cannot read charges file '" + dir.file("d") + "': is a directory\n";
+    const std::vector<std::pair<std::string, std::string>> commands{
+        {"check " + policy + " " + d, charges_message},
+        {"replay " + policy + " " + d, charges_message},
+        {"explain " + policy + " " + d,
+         "mandate: cannot read charge file '" + dir.file("d") + "': is a directory\n"},
+        {"explain " + policy + " " + charge + " --history " + d, charges_message},
+        {"check " + d, "mandate: cannot read policy file '" + dir.file("d") +
+                           "': is a directory\n"},
+        {"explain " + d + " " + charge,
+         "mandate: cannot read policy file '" + dir.file("d") + "': is a directory\n"},
+        {"replay " + d + " examples/office_charges.jsonl",
+         "mandate: cannot read policy file '" + dir.file("d") + "': is a directory\n"},
+        {"replay " + policy + " examples/office_charges.jsonl --against " + d,
+         "mandate: cannot read policy file '" + dir.file("d") + "': is a directory\n"},
+    };
+    for (const auto& [command, message] : commands) {
+        INFO(command);
+        const auto result = run(command);
+        CHECK(result.exit_code == 2);
+        CHECK(result.output == message);
+    }
+
+    // A policy test whose policy is a directory is an error, never a pass.
+    write_text(dir.path() / "dir.test.json",
+               R"({"policy": "d", "cases": [{"name": "a", "charges": [)"
+               R"({"charge": {"amount": "1.00", "currency": "USD"}, "decision": "approve"}]}]})");
+    const auto result = run("test " + quoted(dir.file("dir.test.json")));
+    CHECK(result.exit_code == 2);
+    CHECK(result.output.find("ERROR " + dir.file("dir.test.json") + ": cannot read policy file '" +
+                             dir.file("d") + "': is a directory") != std::string::npos);
+}
+
+TEST_CASE("explain and replay on a policy that does not compile", "[testing-tools]") {
+    scratch_dir dir("mandate-broken");
+    const std::string broken = dir.file("broken.mandate");
+    write_text(broken, "mandate m {\n  seller in [\"a\"]\n  amount <= 12.505 USD\n}\n");
+    const std::string good = "stdlib-policies/office_supplies.mandate";
+    const std::string charge = R"('{"amount": "1.00", "currency": "USD"}')";
+    const std::string history = "examples/office_charges.jsonl";
+    for (const std::string& command :
+         {"explain " + quoted(broken) + " " + charge,
+          "explain " + quoted(broken) + " " + charge + " --json",
+          "replay " + quoted(broken) + " " + history,
+          "replay " + quoted(broken) + " " + history + " --json",
+          "replay " + good + " " + history + " --against " + quoted(broken),
+          "replay " + good + " " + history + " --against " + quoted(broken) + " --json"}) {
+        INFO(command);
+        const auto result = run(command);
+        INFO(result.output);
+        CHECK(result.exit_code == 1);
+        CHECK(result.output.starts_with(broken + ":3:13: error: 12.505 USD has more decimals"));
+        CHECK(result.output.find("  3 |   amount <= 12.505 USD\n") != std::string::npos);
+        CHECK(result.output.find("    |             ^~~~~~~~~~\n") != std::string::npos);
+        CHECK(result.output.find("= help: ") != std::string::npos);
+        // Nothing was decided.
+        CHECK(result.output.find("decision") == std::string::npos);
+        CHECK(result.output.find("replayed") == std::string::npos);
+    }
+}
+
+TEST_CASE("replay sizes the columns of changed charges from what they hold", "[testing-tools]") {
+    const auto policy = mandate::testing::compile_ok(
+        "mandate m {\n  amount <= 10.00 USD\n}\n", "new.mandate");
+    const auto old_policy = mandate::testing::compile_ok(
+        "mandate m {\n  amount <= 5.00 USD\n  budget 6.00 USD total\n}\n", "old.mandate");
+    mandate::tools::replayer replay(mandate::testing::bind_ok(policy, "", "{}"),
+                                    mandate::testing::bind_ok(old_policy, "", "{}"));
+    replay.add(R"({"id": "a_rather_long_charge_id", "amount": "9.00", "currency": "USD", )"
+               R"("seller": {"id": "acct_with_a_long_seller_name"}})");
+    replay.add(R"({"id": "c2", "amount": "5.00", "currency": "USD"})");
+    replay.add(R"({"id": "c3", "amount": "5.00", "currency": "USD"})");
+    const std::string text = mandate::tools::render_replay_text(replay.result(), 50);
+    INFO(text);
+    std::vector<std::string> rows;
+    std::istringstream lines(text.substr(text.find("  line ")));
+    for (std::string line; std::getline(lines, line);) rows.push_back(line);
+    REQUIRE(rows.size() == 3);
+    // Every column starts where its title does, after at least two spaces.
+    const auto column = [&](const std::string& title) { return rows[0].find(title); };
+    CHECK(rows[1].find("a_rather_long_charge_id  ") != std::string::npos);
+    CHECK(rows[1].find("acct_with_a_long_seller_name  ") == column("seller"));
+    CHECK(rows[1].find("decline amount_over_limit  approve") == column("old"));
+    CHECK(rows[2].find("decline budget_exceeded") == column("old"));
+    CHECK(rows[2].find("approve", column("old") + 1) == column("new"));
+    CHECK(rows[1].find("approve", column("old") + 10) == column("new"));
+}

@@ -48,6 +48,9 @@ struct unit {
     std::vector<const lex_token*> tokens;
     std::vector<bool> space_before;  // between tokens[i - 1] and tokens[i] on one line
     std::vector<bool> break_before;  // the filler may start a new line at tokens[i]
+    // Breaks used only inside a stretch between two break_before points that does
+    // not fit on a line of its own: after a comma inside a parameter's list default.
+    std::vector<bool> soft_break_before;
 };
 
 class formatter {
@@ -94,8 +97,10 @@ private:
         }
         // After a comma between parameters; continuation lines line up after '('.
         for (std::size_t k = 1; k < header.tokens.size(); ++k) {
-            header.break_before[k] = is_punct(*header.tokens[k - 1], ",") &&
-                                     header_depth(header, k) == 1;
+            const bool after_comma = is_punct(*header.tokens[k - 1], ",");
+            const std::size_t depth = header_depth(header, k);
+            header.break_before[k] = after_comma && depth == 1;
+            header.soft_break_before[k] = after_comma && depth > 1;
         }
         fill(header, 0, open_column == 0 ? continuation_indent : open_column);
         ++i;
@@ -224,6 +229,7 @@ private:
         u.tokens.push_back(&t);
         u.space_before.push_back(space);
         u.break_before.push_back(false);
+        u.soft_break_before.push_back(false);
     }
 
     // The code token before the last code token of `u`.
@@ -236,15 +242,50 @@ private:
         return nullptr;
     }
 
+    // The break points the filler uses: every break_before, and the soft breaks of
+    // each stretch between them that would not fit on a continuation line alone.
+    static std::vector<bool> break_points(const unit& u, std::size_t next_indent) {
+        std::vector<bool> breaks = u.break_before;
+        std::size_t k = 0;
+        while (k < u.tokens.size()) {
+            std::size_t end = k + 1;
+            std::size_t width = u.tokens[k]->text.size();
+            while (end < u.tokens.size() && !u.break_before[end]) {
+                width += (u.space_before[end] ? 1 : 0) + u.tokens[end]->text.size();
+                ++end;
+            }
+            if (next_indent + width > max_width) {
+                for (std::size_t j = k + 1; j < end; ++j) {
+                    breaks[j] = breaks[j] || u.soft_break_before[j];
+                }
+            }
+            k = end;
+        }
+        return breaks;
+    }
+
+    static bool is_closer(const lex_token& t) { return is_punct(t, "]") || is_punct(t, ")"); }
+
     // Greedy line filling: a segment (the tokens between two break points) moves
-    // to a new line when it would pass the width. Comments end their line.
+    // to a new line when it would pass the width. Comments end their line. A line
+    // that starts with a closing ']' or ')' lines up with the start of the unit,
+    // not with its continuation lines.
     void fill(const unit& u, std::size_t first_indent, std::size_t next_indent) {
+        const std::vector<bool> breaks = break_points(u, next_indent);
         std::string line(first_indent, ' ');
         bool fresh = true;  // nothing but indent on `line`
+        bool continued = false;  // `line` is a continuation line, its indent not yet written
         const auto new_line = [&] {
             out_ += line + "\n";
-            line = std::string(next_indent, ' ');
+            line.clear();
             fresh = true;
+            continued = true;
+        };
+        // Writes the indent of a continuation line before its first token.
+        const auto start_line = [&](const lex_token& first) {
+            if (!continued) return;
+            line = std::string(is_closer(first) ? first_indent : next_indent, ' ');
+            continued = false;
         };
         std::size_t k = 0;
         while (k < u.tokens.size()) {
@@ -254,6 +295,7 @@ private:
                     line += "  " + std::string(t.text);
                 } else {
                     if (!fresh) new_line();
+                    start_line(t);
                     line += std::string(t.text);
                     fresh = false;
                 }
@@ -263,7 +305,7 @@ private:
             }
             // The segment [k, end): up to the next break point or comment.
             std::size_t end = k + 1;
-            while (end < u.tokens.size() && !u.break_before[end] &&
+            while (end < u.tokens.size() && !breaks[end] &&
                    u.tokens[end]->kind != token_kind::comment) {
                 ++end;
             }
@@ -273,14 +315,15 @@ private:
                 segment += u.tokens[j]->text;
             }
             const std::string lead = u.space_before[k] ? " " : "";
-            if (!fresh && line.size() + lead.size() + segment.size() > max_width &&
-                u.break_before[k]) {
+            if (!fresh && line.size() + lead.size() + segment.size() > max_width && breaks[k]) {
                 new_line();
             }
+            start_line(t);
             line += (fresh ? "" : lead) + segment;
             fresh = false;
             k = end;
         }
+        if (continued) start_line(*u.tokens.back());
         out_ += line;
     }
 

@@ -36,8 +36,10 @@ constexpr lint_rule rules[] = {
      "add `seller in [\"acct_...\"]` (or `domain in [\"shop.example\"]`) so the credential "
      "only pays the seller it is meant for"},
     {"L002", "no-expiry",
-     "the mandate has no `valid until` and no lifetime budget: the credential never runs out",
-     "add `valid until TIME` or a lifetime budget such as `budget 100.00 USD total`"},
+     "the mandate has no `valid until`, no lifetime budget and no lifetime count limit with a "
+     "cap: the credential never runs out",
+     "add `valid until TIME`, a lifetime budget such as `budget 100.00 USD total`, or "
+     "`limit N charges total` with an `amount <=` cap"},
     {"L003", "no-currency",
      "nothing fixes the currency: no `currency`, no `amount <=` cap and no budget",
      "add `currency USD`, or a cap such as `amount <= 50.00 USD`"},
@@ -52,7 +54,7 @@ constexpr lint_rule rules[] = {
     {"L007", "never-approves",
      "a clause can never be satisfied, so the mandate declines every charge",
      "fix the clause's value: a cap above zero, a non-empty list, amounts in the allowed "
-     "currency"},
+     "currency, validity windows that overlap"},
     {"L008", "duplicate-clause", "a clause is written twice",
      "remove one of the two copies"},
     {"L009", "shadowed-clause",
@@ -266,13 +268,23 @@ private:
         const bool expires = std::any_of(facts_.begin(), facts_.end(), [](const auto& f) {
             return f.s->kind == md::step_kind::valid && f.s->until != md::no_node;
         });
-        const bool lifetime = std::any_of(facts_.begin(), facts_.end(), [](const auto& f) {
-            return f.s->kind == md::step_kind::budget && f.s->window == model::window_kind::total;
-        });
-        if (!expires && !lifetime) {
+        // What runs out without a `valid until`: a lifetime budget, or a lifetime count
+        // limit with a per-charge cap (at most N charges of at most the cap each, the
+        // bound radius gives). A count limit without a cap bounds the number of
+        // charges, not the money.
+        const auto lifetime = [&](md::step_kind kind) {
+            return std::any_of(facts_.begin(), facts_.end(), [&](const auto& f) {
+                return f.s->kind == kind && f.s->window == model::window_kind::total;
+            });
+        };
+        const bool capped =
+            std::any_of(facts_.begin(), facts_.end(), [](const auto& f) { return is_cap(*f.s); });
+        const bool used_up =
+            lifetime(md::step_kind::budget) || (lifetime(md::step_kind::limit) && capped);
+        if (!expires && !used_up) {
             add("L002", name_location(),
-                "mandate '" + program_.name + "' has no `valid until` and no lifetime budget "
-                "(`budget ... total`): it never expires and is never used up");
+                "mandate '" + program_.name + "' has no `valid until`, no lifetime budget "
+                "and no lifetime count limit with a cap: it never expires and is never used up");
         }
         const bool fixed_currency = std::any_of(facts_.begin(), facts_.end(), [](const auto& f) {
             return f.s->kind == md::step_kind::currency || is_cap(*f.s) ||
@@ -337,6 +349,8 @@ private:
                         "` approves only charges of zero: nothing can be bought");
             }
         }
+
+        validity_rules();
 
         for (const step_facts* minimum : minimums) {
             const minor_units least = minimum->s->compare == ast::binary_op::greater
@@ -439,6 +453,41 @@ private:
                 }
             }
         }
+    }
+
+    // Several `valid` clauses all hold only in the intersection of their windows:
+    // from the latest `from` to the earliest `until`. When that is empty no charge
+    // is ever valid (one clause alone cannot be empty: the checker refuses it).
+    void validity_rules() {
+        const step_facts* latest_from = nullptr;
+        const step_facts* earliest_until = nullptr;
+        for (const auto& f : facts_) {
+            if (f.s->kind != md::step_kind::valid) continue;
+            if (f.has_from && (latest_from == nullptr || f.from > latest_from->from)) {
+                latest_from = &f;
+            }
+            if (f.has_until && (earliest_until == nullptr || f.until < earliest_until->until)) {
+                earliest_until = &f;
+            }
+        }
+        if (latest_from == nullptr || earliest_until == nullptr ||
+            latest_from == earliest_until || latest_from->from < earliest_until->until) {
+            return;
+        }
+        // Reported at the later of the two clauses, naming the earlier one.
+        const bool from_later = latest_from->s->line > earliest_until->s->line ||
+                                (latest_from->s->line == earliest_until->s->line &&
+                                 latest_from->s->column > earliest_until->s->column);
+        const step_facts& here = from_later ? *latest_from : *earliest_until;
+        const step_facts& there = from_later ? *earliest_until : *latest_from;
+        const std::string from_text = "`valid from " + format_rfc3339(latest_from->from) + "`";
+        const std::string until_text =
+            "`valid until " + format_rfc3339(earliest_until->until) + "`";
+        add("L007", keyword(here),
+            (from_later ? from_text : until_text) + " and " +
+                (from_later ? until_text : from_text) + " on line " +
+                std::to_string(there.s->line) +
+                " leave no time when both hold: every charge is declined");
     }
 
     static bool subset(const md::value_set& a, const md::value_set& b) {

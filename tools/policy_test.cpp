@@ -10,13 +10,12 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "mandate/json.hpp"
 #include "mandate/testing_tools.hpp"
 #include "tools/explain_support.hpp"
+#include "tools/file_text.hpp"
 
 namespace mandate::tools {
 
@@ -167,15 +166,14 @@ expected_charge parse_charge(const json& entry, const std::string& where) {
 }
 
 test_file parse_test_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw malformed{"cannot read the file"};
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) throw malformed{"cannot read the file"};
+    std::string text;
+    if (std::string problem; !detail::read_file_text(path, text, problem)) {
+        throw malformed{"cannot read the file: " + problem};
+    }
 
     json root;
     try {
-        root = json::parse(buffer.str());
+        root = json::parse(text);
     } catch (const json::parse_error& error) {
         throw malformed{std::string("not valid JSON: ") + error.what()};
     }
@@ -359,14 +357,12 @@ void run_test_file(const std::string& path, const test_output& output, test_summ
         return;
     }
 
-    std::ifstream in(file.policy_path, std::ios::binary);
-    std::ostringstream source;
-    source << in.rdbuf();
-    if (!in || in.bad()) {
-        broken("cannot read policy file '" + file.policy_path + "'");
+    std::string source;
+    if (std::string problem; !detail::read_file_text(file.policy_path, source, problem)) {
+        broken("cannot read policy file '" + file.policy_path + "': " + problem);
         return;
     }
-    const compile_result compiled = compile(source.str(), file.policy_path);
+    const compile_result compiled = compile(source, file.policy_path);
     if (!compiled.ok()) {
         broken("the policy " + file.policy_path + " does not compile:\n" +
                render(compiled.diagnostics));

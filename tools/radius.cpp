@@ -4,8 +4,9 @@
 // Every budget and count limit gives an upper bound on what the horizon can
 // pass; the least of them is the blast radius. Calendar windows count the
 // periods the horizon touches (a 3-day horizon from Sunday to Tuesday touches two
-// weeks), rolling windows the window lengths needed to cover it. Money is in
-// minor units; a product that overflows bounds nothing rather than wrapping.
+// weeks), rolling windows the window lengths needed to cover it; both are counted
+// exactly, however many there are. Money is in minor units, multiplied with
+// overflow checks: a bound too large to hold is reported as such, never wrapped.
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -22,39 +23,91 @@ namespace md = mandate::detail;
 using authoring::detail::clause_position;
 using authoring::detail::window_label;
 
-// More periods than this are not counted one by one (a daily window over a
-// century); the window then bounds nothing and a note says so.
-constexpr std::int64_t max_periods = 1'000'000;
+// Charges carry RFC 3339 times, whose years have four digits: none is dated at or
+// after the start of the year 10000, so no horizon needs to reach further. Ending
+// it there also keeps every instant, length and calendar year below in range.
+instant end_of_charges() {
+    return instant(std::chrono::duration_cast<duration>(
+        date::sys_days{date::year{10000} / 1 / 1}.time_since_epoch()));
+}
 
-// How many windows of step `s` the horizon [start, end) touches; nullopt when
-// there is no end or too many to count.
+// The local day the calendar period of `unit` holding local day `day` begins on,
+// as calendar_period (engine/time.cpp) computes it.
+date::local_days period_first(date::local_days day, calendar_unit unit, date::weekday week_start) {
+    const date::year_month_day civil{day};
+    switch (unit) {
+        case calendar_unit::day: return day;
+        case calendar_unit::week: return day - (date::weekday{day} - week_start);
+        case calendar_unit::month: return date::local_days{civil.year() / civil.month() / 1};
+        case calendar_unit::year: return date::local_days{civil.year() / 1 / 1};
+    }
+    return day;
+}
+
+// The local day the period after the one beginning on `first` begins on.
+date::local_days next_first(date::local_days first, calendar_unit unit) {
+    const date::year_month_day civil{first};
+    switch (unit) {
+        case calendar_unit::day: return first + date::days{1};
+        case calendar_unit::week: return first + date::weeks{1};
+        case calendar_unit::month:
+            return date::local_days{(civil.year() / civil.month() + date::months{1}) / 1};
+        case calendar_unit::year: return date::local_days{(civil.year() + date::years{1}) / 1 / 1};
+    }
+    return first + date::days{1};
+}
+
+// The periods from the one beginning on `first` to the one beginning on `last`,
+// both counted.
+std::int64_t periods_between(date::local_days first, date::local_days last, calendar_unit unit) {
+    const date::year_month_day a{first};
+    const date::year_month_day b{last};
+    const std::int64_t years = int{b.year()} - int{a.year()};
+    switch (unit) {
+        case calendar_unit::day: return (last - first).count() + 1;
+        case calendar_unit::week: return (last - first).count() / 7 + 1;
+        case calendar_unit::month:
+            return years * 12 + (std::int64_t{unsigned{b.month()}} - unsigned{a.month()}) + 1;
+        case calendar_unit::year: return years + 1;
+    }
+    return (last - first).count() + 1;
+}
+
+// How many windows of step `s` the horizon [start, end) touches, counted exactly
+// without walking them; nullopt when there is no end. `end` is after `start` and
+// not after end_of_charges().
 std::optional<std::int64_t> windows_touched(const md::step& s, const md::resolved_step& r,
                                             instant start, std::optional<instant> end) {
-    if (s.window == model::window_kind::total) return 1;
-    if (!end) return std::nullopt;
-    if (*end <= start) return 0;
     switch (s.window) {
         case model::window_kind::total: return 1;
         case model::window_kind::rolling: {
+            if (!end) return std::nullopt;
             // Charges in any half-open stretch of one window length all fall into
             // one window (t - D, t], so ceil(length / D) windows cover the horizon.
             const auto length = (*end - start).count();
             const auto window = r.length.count();
             if (window <= 0) return std::nullopt;
-            const std::int64_t n = length / window + (length % window != 0 ? 1 : 0);
-            if (n > max_periods) return std::nullopt;
-            return n;
+            return length / window + (length % window != 0 ? 1 : 0);
         }
         case model::window_kind::calendar: {
-            std::int64_t n = 0;
-            instant at = start;
-            while (at < *end) {
-                const period p = calendar_period(at, s.unit, s.week_start, r.zone);
-                ++n;
-                if (n > max_periods || p.end <= at) return std::nullopt;
-                at = p.end;
+            if (!end) return std::nullopt;
+            // Periods are told apart by the local day they begin on, so the count is
+            // the distance from the period of the first instant to that of the last.
+            const auto local_day = [&](instant at) {
+                return date::floor<date::days>(r.zone->to_local(at));
+            };
+            const date::local_days first = period_first(local_day(start), s.unit, s.week_start);
+            date::local_days last =
+                period_first(local_day(*end - duration{1}), s.unit, s.week_start);
+            // A clock set back across midnight (00:00 to 23:00, as in Beirut) brings the
+            // local day back: the horizon may end in the repeated hour after already
+            // reaching the next day. Count every period that begins before the end.
+            while (r.zone->to_sys(next_first(last, s.unit), date::choose::earliest) < *end) {
+                last = next_first(last, s.unit);
             }
-            return n;
+            // A local day a zone skipped altogether (Samoa, 30 December 2011) is still
+            // counted: one period more than any charge can use, never one less.
+            return periods_between(first, last, s.unit);
         }
     }
     return std::nullopt;
@@ -96,14 +149,25 @@ radius_report blast_radius(const bound_mandate& mandate, const radius_options& o
     std::optional<instant> end;
     if (valid_until != instant::max()) end = valid_until;
     if (options.over) {
-        const instant over_end = start + *options.over;
+        // Compared before adding, so that a long --over cannot overflow the clock.
+        const instant over_end =
+            *options.over >= end_of_charges() - start ? end_of_charges() : start + *options.over;
         if (!end || over_end < *end) end = over_end;
+    }
+    bool clamped = false;
+    if (end && *end >= end_of_charges()) {
+        end = end_of_charges();
+        clamped = true;
     }
     report.horizon_start = start;
     report.horizon_end = end;
     if (until_step != nullptr && end == valid_until) {
         report.notes.push_back("the horizon ends when the mandate expires (" + where(*until_step) +
                                ")");
+    }
+    if (clamped) {
+        report.notes.push_back("the horizon ends at " + format_rfc3339(end_of_charges()) +
+                               ": no charge can be dated later (times have four-digit years)");
     }
 
     // The currency every money clause shares, and the per-charge cap.
@@ -150,12 +214,13 @@ radius_report blast_radius(const bound_mandate& mandate, const radius_options& o
 
     // One term per budget and count limit, and one for the cap alone.
     const auto add_term = [&](const md::step& s, std::string explanation,
-                              std::optional<minor_units> units) {
+                              std::optional<minor_units> units, bool too_large) {
         radius_term term;
         term.clause = where(s);
         term.line = s.line;
         term.explanation = std::move(explanation);
         if (units && unit) term.amount = money{*units, *unit};
+        term.exceeds_representable = too_large;
         report.terms.push_back(std::move(term));
     };
     for (std::size_t i = 0; i < program.steps.size(); ++i) {
@@ -168,45 +233,54 @@ radius_report blast_radius(const bound_mandate& mandate, const radius_options& o
         std::optional<minor_units> units;
         minor_units per_window = 0;
         bool window_bounded = true;
+        bool per_window_fits = true;
         if (s.kind == md::step_kind::budget) {
             per_window = r.amount.units;
             explanation = "budget " + format_money(r.amount) + " " + window;
         } else {
             explanation = "limit " + std::to_string(r.count) + " charges " + window;
             if (cap && unit) {
-                window_bounded = checked_mul(*cap, r.count, per_window);
+                per_window_fits = checked_mul(*cap, r.count, per_window);
                 explanation += " x cap " + format_money({*cap, *unit});
             } else {
                 window_bounded = false;
                 explanation += ", with no per-charge cap";
             }
         }
+        // A finite bound that is more than minor_units can hold is said as such:
+        // never wrapped, and never called unbounded.
+        bool too_large = false;
         if (window_bounded && touched) {
             minor_units product = 0;
-            if (checked_mul(per_window, *touched, product)) units = product;
+            if (per_window_fits && checked_mul(per_window, *touched, product)) {
+                units = product;
+            } else {
+                too_large = true;
+            }
             if (s.window != model::window_kind::total) {
                 explanation += " x " + count_text(*touched, s);
             }
-        } else if (window_bounded && !end) {
-            explanation += ", with no end to the horizon";
         } else if (window_bounded) {
-            explanation += ", over more windows than are counted";
+            explanation += ", with no end to the horizon";
         }
-        add_term(s, explanation, units);
+        add_term(s, explanation, units, too_large);
 
         if (s.window != model::window_kind::total) {
             radius_window w;
             w.clause = where(s);
             w.line = s.line;
             w.window = window;
-            if (window_bounded && unit) w.amount = money{per_window, *unit};
+            if (window_bounded && unit) {
+                if (per_window_fits) w.amount = money{per_window, *unit};
+                w.exceeds_representable = !per_window_fits;
+            }
             report.windows.push_back(std::move(w));
         }
     }
     if (cap_step != nullptr && unit) {
         add_term(*cap_step,
                  "cap " + format_money({*cap, *unit}) + " a charge, with no limit on how many",
-                 std::nullopt);
+                 std::nullopt, false);
     }
 
     // The least bound wins; a window is also never more than the total.
@@ -221,9 +295,19 @@ radius_report blast_radius(const bound_mandate& mandate, const radius_options& o
     for (auto& w : report.windows) {
         if (report.total && (!w.amount || report.total->units < w.amount->units)) {
             w.amount = report.total;
+            w.exceeds_representable = false;
         }
     }
     if (!report.total) {
+        for (const auto& term : report.terms) {
+            if (!term.exceeds_representable) continue;
+            report.exceeds_representable = true;
+            report.binding_clause = term.clause;
+            report.binding_explanation = term.explanation;
+            break;
+        }
+    }
+    if (!report.total && !report.exceeds_representable) {
         report.notes.push_back(
             "UNBOUNDED: nothing limits the total; add a lifetime budget (`budget X total`), "
             "a `valid until` with a periodic budget, or a count limit with an `amount <=` cap");
@@ -249,6 +333,15 @@ std::string money_or(const std::optional<money>& amount, const char* otherwise) 
     return amount ? format_money(*amount) : otherwise;
 }
 
+constexpr const char* too_large_text = "exceeds the largest representable amount";
+
+// A term's or a window's amount: the money, too large to hold, or unbounded.
+std::string bound_text(const std::optional<money>& amount, bool too_large,
+                       const std::string& red, const std::string& reset) {
+    if (amount) return format_money(*amount);
+    return too_large ? std::string(too_large_text) : red + "unbounded" + reset;
+}
+
 }  // namespace
 
 std::string radius_text(const radius_report& report, bool color) {
@@ -267,6 +360,9 @@ std::string radius_text(const radius_report& report, bool color) {
     } else if (report.total) {
         text += "blast radius: " + bold + format_money(*report.total) + reset + ", bound by " +
                 report.binding_clause + " (" + report.binding_explanation + ")\n";
+    } else if (report.exceeds_representable) {
+        text += "blast radius: " + bold + too_large_text + reset + ", bound by " +
+                report.binding_clause + " (" + report.binding_explanation + ")\n";
     } else {
         text += "blast radius: " + red + "UNBOUNDED" + reset + "\n";
     }
@@ -274,15 +370,17 @@ std::string radius_text(const radius_report& report, bool color) {
         text += "clauses:\n";
         for (const auto& term : report.terms) {
             text += "  " + term.clause + ": " + term.explanation + " = " +
-                    (term.amount ? format_money(*term.amount) : red + "unbounded" + reset) + "\n";
+                    bound_text(term.amount, term.exceeds_representable, red, reset) + "\n";
         }
     }
     if (!report.windows.empty()) {
         text += "per window:\n";
         for (const auto& w : report.windows) {
-            text += "  " + w.clause + ": at most " +
-                    (w.amount ? format_money(*w.amount) : red + "unbounded" + reset) + " " +
-                    w.window + "\n";
+            text += "  " + w.clause + ": " +
+                    (w.exceeds_representable
+                         ? std::string(too_large_text)
+                         : "at most " + bound_text(w.amount, false, red, reset)) +
+                    " " + w.window + "\n";
         }
     }
     for (const auto& note : report.notes) {
@@ -303,25 +401,30 @@ std::string radius_json(const radius_report& report) {
     json out;
     out["mandate"] = report.mandate;
     out["file"] = report.file;
-    out["bounded"] = report.total.has_value();
+    out["bounded"] = report.total.has_value() || report.exceeds_representable;
+    out["exceeds_representable"] = report.exceeds_representable;
     out["never_approves"] = report.never_approves;
     out["total"] = amount(report.total);
-    out["binding"] = report.total && !report.binding_clause.empty()
-                         ? json{{"clause", report.binding_clause},
-                                {"explanation", report.binding_explanation}}
-                         : json(nullptr);
+    out["binding"] =
+        (report.total || report.exceeds_representable) && !report.binding_clause.empty()
+            ? json{{"clause", report.binding_clause}, {"explanation", report.binding_explanation}}
+            : json(nullptr);
     out["horizon"] = {
         {"from", report.horizon_start ? json(format_rfc3339(*report.horizon_start)) : json()},
         {"until", report.horizon_end ? json(format_rfc3339(*report.horizon_end)) : json()}};
     out["terms"] = json::array();
     for (const auto& t : report.terms) {
-        out["terms"].push_back(
-            {{"clause", t.clause}, {"explanation", t.explanation}, {"bound", amount(t.amount)}});
+        out["terms"].push_back({{"clause", t.clause},
+                                {"explanation", t.explanation},
+                                {"bound", amount(t.amount)},
+                                {"exceeds_representable", t.exceeds_representable}});
     }
     out["windows"] = json::array();
     for (const auto& w : report.windows) {
-        out["windows"].push_back(
-            {{"clause", w.clause}, {"window", w.window}, {"at_most", amount(w.amount)}});
+        out["windows"].push_back({{"clause", w.clause},
+                                  {"window", w.window},
+                                  {"at_most", amount(w.amount)},
+                                  {"exceeds_representable", w.exceeds_representable}});
     }
     out["notes"] = report.notes;
     return out.dump();

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <sstream>
 
 #include "engine/program.hpp"
@@ -158,6 +159,41 @@ std::string decision_text(const std::string& word) {
     return word == "approve" ? word : "decline " + word;
 }
 
+// The changed charges, one a row. Each column is as wide as its longest entry
+// among the rows shown, two spaces more, and never narrower than a usual entry
+// (an id like ch_over_week, a seller like acct_officedepot), so that most tables
+// line up alike.
+void changes_table(std::ostringstream& out, const std::vector<changed_charge>& changes,
+                   std::size_t max_changes) {
+    const std::size_t shown = std::min(changes.size(), max_changes);
+    std::vector<std::array<std::string, 6>> rows;
+    rows.reserve(shown);
+    for (std::size_t i = 0; i < shown; ++i) {
+        const changed_charge& c = changes[i];
+        rows.push_back({std::to_string(c.line), c.id, c.at, c.seller, c.amount,
+                        decision_text(c.old_decision)});
+    }
+    std::array<std::size_t, 6> width{6, 14, 22, 18, 14, 26};
+    for (const auto& row : rows) {
+        for (std::size_t k = 0; k < row.size(); ++k) {
+            width[k] = std::max(width[k], row[k].size() + 2);
+        }
+    }
+    const std::array<std::string, 6> titles{"line", "id", "at", "seller", "amount", "old"};
+    out << "\n  ";
+    for (std::size_t k = 0; k < titles.size(); ++k) out << pad(titles[k], width[k]);
+    out << "new\n";
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        out << "  ";
+        for (std::size_t k = 0; k < rows[i].size(); ++k) out << pad(rows[i][k], width[k]);
+        out << decision_text(changes[i].new_decision) << "\n";
+    }
+    if (changes.size() > shown) {
+        out << "  ... and " << (changes.size() - shown)
+            << " more (--max-changes, or --json for all)\n";
+    }
+}
+
 nlohmann::ordered_json or_null(const std::string& text) {
     return text.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(text);
 }
@@ -208,22 +244,7 @@ std::string render_replay_text(const replay_result& r, std::size_t max_changes) 
             << ", declined " << r.old_total.declined << ")\n"
             << "  " << r.newly_declined << " now declined, " << r.newly_approved
             << " now approved, " << r.reason_changed << " declined for another reason\n";
-        if (!r.changes.empty()) {
-            out << "\n  " << pad("line", 6) << pad("id", 14) << pad("at", 22) << pad("seller", 18)
-                << pad("amount", 14) << pad("old", 26) << "new\n";
-            std::size_t shown = 0;
-            for (const auto& c : r.changes) {
-                if (shown++ == max_changes) {
-                    out << "  ... and " << (r.changes.size() - max_changes)
-                        << " more (--max-changes, or --json for all)\n";
-                    break;
-                }
-                out << "  " << pad(std::to_string(c.line), 6) << pad(c.id, 14) << pad(c.at, 22)
-                    << pad(c.seller, 18) << pad(c.amount, 14)
-                    << pad(decision_text(c.old_decision), 26) << decision_text(c.new_decision)
-                    << "\n";
-            }
-        }
+        if (!r.changes.empty()) changes_table(out, r.changes, max_changes);
     }
     return out.str();
 }

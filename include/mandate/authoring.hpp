@@ -101,7 +101,9 @@ struct radius_term {
     std::string clause;       // "file:line"
     std::uint32_t line = 0;
     std::string explanation;  // "25.00 USD per week x 2 weeks touched"
-    std::optional<money> amount;  // unset: this clause alone bounds nothing
+    std::optional<money> amount;  // unset: this clause alone bounds nothing, or see below
+    // The clause bounds the money, but the bound is more than minor_units can hold.
+    bool exceeds_representable = false;
 };
 
 // The most one window of a budget or limit clause can pass.
@@ -109,14 +111,18 @@ struct radius_window {
     std::string clause;  // "file:line"
     std::uint32_t line = 0;
     std::string window;           // "per week starting monday in America/New_York"
-    std::optional<money> amount;  // unset: unbounded
+    std::optional<money> amount;  // unset: unbounded, unless exceeds_representable
+    bool exceeds_representable = false;
 };
 
 struct radius_report {
     std::string mandate;
     std::string file;
     bool never_approves = false;  // e.g. the validity window misses the horizon
-    std::optional<money> total;   // unset: unbounded
+    std::optional<money> total;   // unset: unbounded, unless exceeds_representable
+    // Bounded, but every bound is more than minor_units can hold (2^127 - 1 minor
+    // units); binding_clause names the clause that bounds it.
+    bool exceeds_representable = false;
     std::string binding_clause;   // "file:line" of the term that gives `total`
     std::string binding_explanation;
     std::optional<instant> horizon_start;
