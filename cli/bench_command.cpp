@@ -108,7 +108,9 @@ struct timing {
 // answered (AddressSanitizer's does, with zeros): the figure is unknown, not 0.
 std::optional<std::size_t> heap_in_use() noexcept {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
-    const std::size_t in_use = mallinfo2().uordblks;
+    // Large blocks are mapped on their own and counted apart (hblkhd).
+    const auto heap = mallinfo2();
+    const std::size_t in_use = heap.uordblks + heap.hblkhd;
     if (in_use == 0) return std::nullopt;
     return in_use;
 #else
@@ -123,12 +125,7 @@ std::optional<std::size_t> heap_growth(std::optional<std::size_t> before,
 }
 
 // The memory a budget state owns: itself, its windows and their rolling events.
-std::size_t state_bytes(const budget_state& state) noexcept {
-    using window = budget_state::window;
-    std::size_t bytes = sizeof(budget_state) + state.windows().size() * sizeof(window);
-    for (const window& w : state.windows()) bytes += w.events.capacity() * sizeof(window::event);
-    return bytes;
-}
+std::size_t state_bytes(const budget_state& state) noexcept { return state.owned_bytes(); }
 
 std::size_t peak_rss_bytes() noexcept {
     rusage usage{};

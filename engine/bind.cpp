@@ -333,6 +333,8 @@ bind_result bind(const std::shared_ptr<const policy>& compiled, std::string_view
     }
     if (!errors.empty()) return result;
     bound->checks = detail::specialize(*program, bound->steps);
+    bound->checks_program = program;
+    bound->has_time_windows = program->has_time_windows;
 
     result.mandate = std::make_shared<const bound_mandate>(std::move(bound));
     return result;

@@ -287,7 +287,7 @@ bool decode_state(std::string_view bytes, const bound_mandate& mandate, budget_s
             w.spent < 0) {
             return false;
         }
-        w.events.resize(size);
+        w.events.reset(size);
         for (auto& event : w.events) {
             if (!in.at(event.at) || !in.units(event.amount) || event.amount < 0) return false;
         }

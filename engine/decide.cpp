@@ -313,7 +313,6 @@ template <bool Explain>
 decision decide(const bound_mandate& mandate, const budget_state& state,
                 const charge& request) noexcept {
     const bound_image& bound = mandate.image();
-    const detail::mandate_program& program = *bound.program;
 
     // Every charge needs a non-negative amount in a known currency.
     if (!request.has(field_amount) || !request.amount.unit.valid()) {
@@ -324,7 +323,8 @@ decision decide(const bound_mandate& mandate, const budget_state& state,
     }
     // Time windows count charges in time order; an earlier charge than one already
     // counted would rewrite history.
-    if (program.has_time_windows) {
+    const bool specialised = bound.checks_apply();
+    if (specialised ? bound.has_time_windows : bound.program->has_time_windows) {
         if (!request.has(field_at)) return invalid_charge(detail_kind::missing_field, field_at);
         if (request.at < state.latest()) {
             decision d = invalid_charge(detail_kind::out_of_order, field_at);
@@ -334,9 +334,9 @@ decision decide(const bound_mandate& mandate, const budget_state& state,
     }
 
     const auto windows = state.windows();
-    const std::size_t steps = program.steps.size();
     decision unused;
-    if (bound.checks.size() != steps) {
+    if (!specialised) {
+        const std::size_t steps = bound.program->steps.size();
         for (std::size_t i = 0; i < steps; ++i) {
             if (!check_step<false>(bound, i, windows, request, unused)) {
                 return explain_decline(bound, windows, request, i);
@@ -349,6 +349,7 @@ decision decide(const bound_mandate& mandate, const budget_state& state,
     // whenever the mandate has one (checked above).
     const money& amount = request.amount;
     const detail::check* checks = bound.checks.data();
+    const std::size_t steps = bound.checks.size();
     for (std::size_t i = 0; i < steps; ++i) {
         const detail::check& c = checks[i];
         bool pass = false;
@@ -477,64 +478,91 @@ std::vector<check> specialize(const mandate_program& program,
 
 }  // namespace detail
 
+namespace {
+
+// Counts an approved charge in the window of step `i`. The step itself is read
+// only when a calendar window starts a new period.
+void count_in_window(budget_state::window& w, model::window_kind kind, duration length,
+                     const bound_image& bound, std::size_t i, const charge& request) noexcept {
+    const instant at = request.at;
+    switch (kind) {
+        case model::window_kind::total: break;
+        case model::window_kind::calendar:
+            if (!w.current.contains(at)) {
+                const step& s = bound.program->steps[i];
+                w.current = calendar_period(at, s.unit, s.week_start, bound.steps[i].zone);
+                w.spent = 0;
+                w.count = 0;
+            }
+            break;
+        case model::window_kind::rolling: {
+            const instant threshold = rolling_threshold(at, length);
+            auto capacity = w.events.size();
+            while (w.size > 0 && w.events[w.head].at <= threshold) {
+                w.spent -= w.events[w.head].amount;
+                w.count -= 1;
+                if (++w.head == capacity) w.head = 0;
+                w.size -= 1;
+            }
+            if (w.size == capacity) {
+                // Grow the ring: the only allocation, once per new high-water mark.
+                // Two to start: most tokens hold a charge or two per window, and a
+                // million tokens feel every event slot (32 bytes) they do not use.
+                budget_state::event_slots grown;
+                grown.reset(std::max<std::uint32_t>(2, capacity * 2));
+                for (std::uint32_t k = 0; k < w.size; ++k) {
+                    grown[k] = w.events[(w.head + k) % capacity];
+                }
+                w.events = std::move(grown);
+                w.head = 0;
+                capacity = w.events.size();
+            }
+            // head < capacity and size < capacity: one subtraction wraps the slot.
+            std::uint32_t slot = w.head + w.size;
+            if (slot >= capacity) slot -= capacity;
+            w.events[slot] = {at, request.amount.units};
+            w.size += 1;
+            break;
+        }
+    }
+    minor_units spent = 0;
+    // Overflow here is impossible after an approval: decide checked the sum.
+    if (checked_add(w.spent, request.amount.units, spent)) w.spent = spent;
+    w.count += 1;
+}
+
+}  // namespace
+
 void record(const bound_mandate& mandate, budget_state& state, const charge& request) noexcept {
     const bound_image& bound = mandate.image();
-    const detail::mandate_program& program = *bound.program;
     const auto windows = state.windows();
-    const instant at = request.at;
 
-    for (std::size_t i = 0; i < program.steps.size(); ++i) {
-        const step& s = program.steps[i];
-        if (s.kind != step_kind::budget && s.kind != step_kind::limit) continue;
-        const resolved_step& r = bound.steps[i];
-        budget_state::window& w = windows[s.window_index];
-
-        switch (s.window) {
-            case model::window_kind::total: break;
-            case model::window_kind::calendar:
-                if (!w.current.contains(at)) {
-                    w.current = calendar_period(at, s.unit, s.week_start, r.zone);
-                    w.spent = 0;
-                    w.count = 0;
-                }
-                break;
-            case model::window_kind::rolling: {
-                const instant threshold = rolling_threshold(at, r.length);
-                auto capacity = static_cast<std::uint32_t>(w.events.size());
-                while (w.size > 0 && w.events[w.head].at <= threshold) {
-                    w.spent -= w.events[w.head].amount;
-                    w.count -= 1;
-                    if (++w.head == capacity) w.head = 0;
-                    w.size -= 1;
-                }
-                if (w.size == capacity) {
-                    // Grow the ring: the only allocation, once per new high-water mark.
-                    std::vector<budget_state::window::event> grown;
-                    // Two to start: most tokens hold a charge or two per window, and a
-                    // million tokens feel every event slot (32 bytes) they do not use.
-                    grown.reserve(std::max<std::size_t>(2, std::size_t{capacity} * 2));
-                    for (std::uint32_t k = 0; k < w.size; ++k) {
-                        grown.push_back(w.events[(w.head + k) % capacity]);
-                    }
-                    grown.resize(grown.capacity());
-                    w.events = std::move(grown);
-                    w.head = 0;
-                    capacity = static_cast<std::uint32_t>(w.events.size());
-                }
-                // head < capacity and size < capacity: one subtraction wraps the slot.
-                std::uint32_t slot = w.head + w.size;
-                if (slot >= capacity) slot -= capacity;
-                w.events[slot] = {at, request.amount.units};
-                w.size += 1;
-                break;
+    if (bound.checks_apply()) {
+        // The checks decide just read: the steps themselves only for a new period.
+        for (std::size_t i = 0; i < bound.checks.size(); ++i) {
+            const detail::check& c = bound.checks[i];
+            model::window_kind kind = model::window_kind::total;
+            switch (c.op) {
+                case check_op::budget_total:
+                case check_op::limit_total: kind = model::window_kind::total; break;
+                case check_op::budget_calendar:
+                case check_op::limit_calendar: kind = model::window_kind::calendar; break;
+                case check_op::budget_rolling:
+                case check_op::limit_rolling: kind = model::window_kind::rolling; break;
+                default: continue;
             }
+            count_in_window(windows[c.window], kind, c.length, bound, i, request);
         }
-        minor_units spent = 0;
-        // Overflow here is impossible after an approval: decide checked the sum.
-        if (checked_add(w.spent, request.amount.units, spent)) w.spent = spent;
-        w.count += 1;
+    } else {
+        const detail::mandate_program& program = *bound.program;
+        for (std::size_t i = 0; i < program.steps.size(); ++i) {
+            const step& s = program.steps[i];
+            if (s.kind != step_kind::budget && s.kind != step_kind::limit) continue;
+            count_in_window(windows[s.window_index], s.window, bound.steps[i].length, bound, i,
+                            request);
+        }
     }
-    if (request.has(field_at) && at > state.latest()) state.set_latest(at);
+    if (request.has(field_at) && request.at > state.latest()) state.set_latest(request.at);
     state.add_approved();
 }
 

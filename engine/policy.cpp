@@ -102,7 +102,91 @@ bound_mandate::bound_mandate(std::shared_ptr<const detail::bound_image> image)
 std::string_view bound_mandate::name() const noexcept { return image_->program->name; }
 
 budget_state::budget_state(const bound_mandate& mandate)
-    : windows_(mandate.image().program->window_count) {}
+    : window_count_(static_cast<std::uint32_t>(mandate.image().program->window_count)) {
+    if (window_count_ > inline_windows) spilled_ = std::make_unique<window[]>(window_count_);
+}
+
+void budget_state::copy_windows_from(const budget_state& other) {
+    if (other.spilled_) {
+        auto copied = std::make_unique<window[]>(other.window_count_);
+        std::copy_n(other.spilled_.get(), other.window_count_, copied.get());
+        spilled_ = std::move(copied);
+    } else {
+        spilled_.reset();
+        std::copy_n(other.inline_, inline_windows, inline_);
+    }
+    window_count_ = other.window_count_;
+}
+
+budget_state::budget_state(const budget_state& other)
+    : latest_(other.latest_), approved_(other.approved_) {
+    copy_windows_from(other);
+}
+
+budget_state::budget_state(budget_state&& other) noexcept
+    : spilled_(std::move(other.spilled_)),
+      window_count_(other.window_count_),
+      latest_(other.latest_),
+      approved_(other.approved_) {
+    if (!spilled_) std::move(other.inline_, other.inline_ + inline_windows, inline_);
+}
+
+budget_state& budget_state::operator=(const budget_state& other) {
+    if (this != &other) {
+        copy_windows_from(other);
+        latest_ = other.latest_;
+        approved_ = other.approved_;
+    }
+    return *this;
+}
+
+budget_state& budget_state::operator=(budget_state&& other) noexcept {
+    if (this != &other) {
+        spilled_ = std::move(other.spilled_);
+        if (!spilled_) std::move(other.inline_, other.inline_ + inline_windows, inline_);
+        window_count_ = other.window_count_;
+        latest_ = other.latest_;
+        approved_ = other.approved_;
+    }
+    return *this;
+}
+
+std::size_t budget_state::owned_bytes() const noexcept {
+    std::size_t bytes = sizeof(budget_state);
+    if (spilled_) bytes += window_count_ * sizeof(window);
+    for (const window& w : windows()) bytes += std::size_t{w.events.size()} * sizeof(event);
+    return bytes;
+}
+
+budget_state::event_slots::event_slots(const event_slots& other)
+    : slots_(other.capacity_ == 0 ? nullptr : new event[other.capacity_]),
+      capacity_(other.capacity_) {
+    std::copy_n(other.slots_, capacity_, slots_);
+}
+
+budget_state::event_slots& budget_state::event_slots::operator=(const event_slots& other) {
+    if (this != &other) {
+        event_slots copy(other);
+        *this = std::move(copy);
+    }
+    return *this;
+}
+
+budget_state::event_slots& budget_state::event_slots::operator=(event_slots&& other) noexcept {
+    if (this != &other) {
+        delete[] slots_;
+        slots_ = std::exchange(other.slots_, nullptr);
+        capacity_ = std::exchange(other.capacity_, 0);
+    }
+    return *this;
+}
+
+void budget_state::event_slots::reset(std::uint32_t capacity) {
+    event* fresh = capacity == 0 ? nullptr : new event[capacity]();
+    delete[] slots_;
+    slots_ = fresh;
+    capacity_ = capacity;
+}
 
 std::string diagnostic::render() const {
     std::string text = file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +

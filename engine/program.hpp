@@ -8,6 +8,7 @@
 // while deciding.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <deque>
@@ -96,21 +97,23 @@ struct text_key {
 };
 
 struct value_set {
+    // Below this many entries comparing keys beats hashing the charge's text.
+    static constexpr std::size_t few_limit = 8;
+
     value_kind element = value_kind::none;
+    // While there are few distinct texts, their keys are here too, inside the set:
+    // comparing a handful of keys beats hashing the text, and reads no other memory.
+    std::uint32_t few_count = 0;
+    std::array<text_key, few_limit> few_texts{};
     std::deque<std::string> storage;  // owns the text the views below point at
-    // Every distinct text is in `texts`; while there are few, `few_texts` holds
-    // their keys too, because comparing a handful of keys beats hashing the text.
-    std::vector<text_key> few_texts;
+    // Every distinct text is in `texts`.
     std::unordered_set<std::string_view, string_hash, std::equal_to<>> texts;
     std::vector<std::int64_t> integers;       // sorted
     std::vector<value> others;                // money and the rest: linear
-    // Domains: exact names, and the suffixes of "*.suffix" patterns.
+    // Domains: exact names, and suffixes of `*.` wildcards ("example.com").
     std::unordered_set<std::string_view, string_hash, std::equal_to<>> exact_domains;
     std::unordered_set<std::string_view, string_hash, std::equal_to<>> wildcard_suffixes;
     std::vector<currency> currencies;
-
-    // Below this many entries comparing keys beats hashing the charge's text.
-    static constexpr std::size_t few_limit = 8;
 
     void add_text(std::string_view text);
     // Inline: on the hot path of every seller clause.
@@ -120,14 +123,15 @@ struct value_set {
         // without stopping, so there is no branch to mispredict.
         const text_key key = text_key::of(text);
         bool keys_match = false;
-        for (const text_key& candidate : few_texts) {
+        for (std::uint32_t i = 0; i < few_count; ++i) {
+            const text_key& candidate = few_texts[i];
             keys_match |= (candidate.size == key.size) & (candidate.head == key.head) &
                           (candidate.tail == key.tail);
         }
         if (!keys_match) return false;
         if (key.size <= 16) return true;  // the key holds the whole text
-        for (const text_key& candidate : few_texts) {
-            if (candidate.same_text(key)) return true;
+        for (std::uint32_t i = 0; i < few_count; ++i) {
+            if (few_texts[i].same_text(key)) return true;
         }
         return false;
     }
@@ -289,6 +293,13 @@ std::vector<check> specialize(const mandate_program& program,
                               const std::vector<resolved_step>& steps);
 
 struct bound_image {
+    // What decide and record read first, side by side.
+    // One per step of `checks_program`, or none: decide runs the steps themselves
+    // when the checks are not those of this image's program and steps (a copy of
+    // an image whose steps were edited).
+    std::vector<check> checks;
+    const mandate_program* checks_program = nullptr;
+    bool has_time_windows = false;  // the program's, copied here
     std::shared_ptr<const policy_image> policy;
     const mandate_program* program = nullptr;
     std::vector<value> arguments;
@@ -297,9 +308,11 @@ struct bound_image {
     std::vector<std::shared_ptr<const value_set>> owned_sets;
     std::vector<const value_set*> sets;  // by set slot
     std::vector<resolved_step> steps;
-    // One per step, or none: decide then runs the steps themselves (a copy of an
-    // image whose steps were edited must clear it).
-    std::vector<check> checks;
+
+    // Reads nothing outside this image.
+    bool checks_apply() const noexcept {
+        return !checks.empty() && checks_program == program && checks.size() == steps.size();
+    }
 };
 
 // Evaluation of expression nodes, shared by bind (no charge) and decide.

@@ -13,9 +13,9 @@ void value_set::add_text(std::string_view text) {
         return;
     }
     if (texts.size() <= few_limit) {
-        few_texts.push_back(text_key::of(storage.back()));
+        few_texts[few_count++] = text_key::of(storage.back());
     } else {
-        few_texts.clear();
+        few_count = 0;
     }
 }
 

@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "mandate/charge.hpp"
@@ -106,25 +107,59 @@ bind_result bind(const std::shared_ptr<const policy>& compiled, std::string_view
 class budget_state {
 public:
     explicit budget_state(const bound_mandate& mandate);
+    budget_state(const budget_state& other);
+    budget_state(budget_state&& other) noexcept;
+    budget_state& operator=(const budget_state& other);
+    budget_state& operator=(budget_state&& other) noexcept;
+    ~budget_state() = default;
 
-    // Per budget or limit clause, in source order.
-    struct window {
-        std::int64_t count = 0;    // approved charges in the current window
-        minor_units spent = 0;     // approved minor units in the current window
-        period current{};          // calendar windows: the period counted so far
-        // Rolling windows: the approved charges still inside the window, oldest
-        // first, as a ring buffer.
-        struct event {
-            instant at;
-            minor_units amount;
-        };
-        std::vector<event> events;
-        std::uint32_t head = 0;
-        std::uint32_t size = 0;
+    // One approved charge a rolling window still counts.
+    struct event {
+        instant at;
+        minor_units amount;
     };
 
-    std::span<const window> windows() const noexcept { return windows_; }
-    std::span<window> windows() noexcept { return windows_; }
+    // The slots of a rolling window's ring: an owned array and its length, copied
+    // with the state. Half a std::vector: the ring keeps its own size and head.
+    class event_slots {
+    public:
+        event_slots() = default;
+        event_slots(const event_slots& other);
+        event_slots(event_slots&& other) noexcept
+            : slots_(std::exchange(other.slots_, nullptr)),
+              capacity_(std::exchange(other.capacity_, 0)) {}
+        event_slots& operator=(const event_slots& other);
+        event_slots& operator=(event_slots&& other) noexcept;
+        ~event_slots() { delete[] slots_; }
+
+        // The number of slots (the ring's capacity), not how many are in use.
+        std::uint32_t size() const noexcept { return capacity_; }
+        event& operator[](std::uint32_t slot) noexcept { return slots_[slot]; }
+        const event& operator[](std::uint32_t slot) const noexcept { return slots_[slot]; }
+        event* begin() noexcept { return slots_; }
+        event* end() noexcept { return slots_ + capacity_; }
+        // Replaces the slots with `capacity` empty ones.
+        void reset(std::uint32_t capacity);
+
+    private:
+        event* slots_ = nullptr;
+        std::uint32_t capacity_ = 0;
+    };
+
+    // Per budget or limit clause, in source order. 64 bytes: one cache line.
+    struct window {
+        minor_units spent = 0;     // approved minor units in the current window
+        std::int64_t count = 0;    // approved charges in the current window
+        // Rolling windows: the approved charges still inside the window, oldest
+        // first, as a ring of `events.size()` slots starting at `head`.
+        std::uint32_t head = 0;
+        std::uint32_t size = 0;
+        period current{};          // calendar windows: the period counted so far
+        event_slots events;
+    };
+
+    std::span<const window> windows() const noexcept { return {window_data(), window_count_}; }
+    std::span<window> windows() noexcept { return {window_data(), window_count_}; }
     // The latest charge time counted, so that charges are counted in time order.
     instant latest() const noexcept { return latest_; }
     void set_latest(instant at) noexcept { latest_ = at; }
@@ -132,8 +167,24 @@ public:
     void add_approved() noexcept { ++approved_; }
     void set_approved_count(std::int64_t count) noexcept { approved_ = count; }
 
+    // The memory the state holds: itself, windows that did not fit inside it, and
+    // every rolling window's slots.
+    std::size_t owned_bytes() const noexcept;
+
 private:
-    std::vector<window> windows_;
+    // Most mandates have one or two budgets and limits: their windows live inside
+    // the state, so a token's usage is one block of memory, read with one miss.
+    static constexpr std::uint32_t inline_windows = 2;
+
+    const window* window_data() const noexcept {
+        return spilled_ ? spilled_.get() : inline_;
+    }
+    window* window_data() noexcept { return spilled_ ? spilled_.get() : inline_; }
+    void copy_windows_from(const budget_state& other);
+
+    window inline_[inline_windows];
+    std::unique_ptr<window[]> spilled_;  // when there are more windows than fit inside
+    std::uint32_t window_count_ = 0;
     instant latest_ = instant::min();
     std::int64_t approved_ = 0;
 };
