@@ -17,23 +17,10 @@
 
 namespace {
 
-struct run_result {
-    int exit_code = -1;
-    std::string output;
-};
+using mandate::testing::run_result;
 
 run_result run(const std::string& command) {
-    run_result result;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::array<char, 4096> buffer{};
-    std::size_t read = 0;
-    while ((read = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-        result.output.append(buffer.data(), read);
-    }
-    const int status = ::pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return result;
+    return mandate::testing::run_shell(command);
 }
 
 

@@ -5,6 +5,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -28,6 +32,28 @@ inline std::string read_file(const std::filesystem::path& path) {
     in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     REQUIRE(in.good());
     return bytes;
+}
+
+// What a shell command printed and how it ended.
+struct run_result {
+    int exit_code = -1;  // -1 when it did not exit (a signal)
+    std::string output;
+};
+
+// Runs `command` with sh and collects its standard output (the command redirects
+// standard error itself where the test wants it).
+inline run_result run_shell(const std::string& command) {
+    run_result result;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    REQUIRE(pipe != nullptr);
+    std::array<char, 4096> buffer{};
+    std::size_t read = 0;
+    while ((read = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
+        result.output.append(buffer.data(), read);
+    }
+    const int status = ::pclose(pipe);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return result;
 }
 
 // A fresh directory under the temporary directory, removed with its contents.

@@ -24,10 +24,7 @@ using nlohmann::json;
 const std::string source_dir = MANDATE_SOURCE_DIR;
 const std::string binary = MANDATE_BINARY;
 
-struct run_result {
-    int exit_code = -1;
-    std::string output;  // standard output and standard error, interleaved
-};
+using mandate::testing::run_result;
 
 std::string quoted(const std::string& text) { return "'" + text + "'"; }
 
@@ -35,17 +32,7 @@ std::string quoted(const std::string& text) { return "'" + text + "'"; }
 run_result run(const std::string& arguments) {
     const std::string command =
         "cd " + quoted(source_dir) + " && " + quoted(binary) + " " + arguments + " 2>&1";
-    run_result result;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::array<char, 4096> buffer{};
-    std::size_t read = 0;
-    while ((read = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-        result.output.append(buffer.data(), read);
-    }
-    const int status = ::pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return result;
+    return mandate::testing::run_shell(command);  // standard error in the output
 }
 
 void write_text(const fs::path& path, const std::string& text) {
