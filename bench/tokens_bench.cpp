@@ -4,8 +4,8 @@
 // The tokens are instances of four templates from the standard library (a weekly
 // allowance, metered API calls with a rolling window, a one-time purchase, a team
 // member's share), each bound for 1,000 merchants: 4,000 bound mandates shared by
-// a million tokens, 250 each (or for one merchant: four bound mandates). A token is its budget state and a pointer to its
-// bound mandate. Each charge goes to a random token, at its merchant or (one in
+// a million tokens, 250 each (or for one merchant: four bound mandates). A token is
+// its budget state and a pointer to its bound mandate. Each charge goes to a random token, at its merchant or (one in
 // eight) another one, for an amount between nothing and 1.3 times the
 // template's cap; time moves on 50 ms per charge, so windows roll and refill.
 

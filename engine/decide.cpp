@@ -182,7 +182,8 @@ template <bool Explain>
             if (!within) {
                 if constexpr (Explain) {
                     const bool cap = s.code == reason::amount_over_limit;
-                    decline(out, bound, s, cap ? detail_kind::over_limit : detail_kind::under_limit);
+                    decline(out, bound, s,
+                            cap ? detail_kind::over_limit : detail_kind::under_limit);
                     out.observed = amount;
                     out.limit = r.amount;
                 }

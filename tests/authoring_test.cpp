@@ -531,6 +531,26 @@ TEST_CASE("graph writes structurally valid DOT for every stdlib mandate", "[auth
     CHECK(authoring::graph_dot(*office, "nope").empty());
 }
 
+TEST_CASE("graph names every reason a step can decline with", "[authoring][graph]") {
+    // A window with a start declines early charges as not_yet_valid and late ones as
+    // expired; caps and budgets refuse a charge in another currency.
+    auto compiled = testing::compile_ok(R"(mandate m() {
+  valid from 2026-12-01T00:00:00Z until 2027-01-01T00:00:00Z
+  amount <= 5.00 USD
+  budget 20.00 USD total
+  valid until 2027-02-01T00:00:00Z
+}
+)");
+    const std::string dot = authoring::graph_dot(*compiled, "m");
+    CHECK(dot.find("decline1 [label=\"decline\\nexpired | not_yet_valid\"") != std::string::npos);
+    CHECK(dot.find("decline2 [label=\"decline\\namount_over_limit | currency_not_allowed\"") !=
+          std::string::npos);
+    CHECK(dot.find("decline3 [label=\"decline\\nbudget_exceeded | currency_not_allowed\"") !=
+          std::string::npos);
+    // Without a start, a validity window only ever says expired.
+    CHECK(dot.find("decline4 [label=\"decline\\nexpired\"") != std::string::npos);
+}
+
 // ---- the command line -----------------------------------------------------------
 
 TEST_CASE("mandate fmt checks, rewrites in place, and never touches a broken file",

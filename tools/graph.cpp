@@ -287,8 +287,17 @@ std::string graph_dot(const policy& compiled, std::string_view mandate_name) {
         }
         label += "\n" + file + ":" + std::to_string(s.line) + ":" + std::to_string(s.column);
         out += "  " + id + " [label=\"" + escape(label) + "\"];\n";
+        // Every reason the step can decline with: a validity window declines early
+        // charges as not_yet_valid, and caps and budgets refuse another currency.
+        std::string reasons(s.reason_name);
+        if (s.kind == md::step_kind::valid && s.from != md::no_node) {
+            reasons += " | not_yet_valid";
+        }
+        if (s.kind == md::step_kind::amount || s.kind == md::step_kind::budget) {
+            reasons += " | currency_not_allowed";
+        }
         const std::string decline = "decline" + std::to_string(i + 1);
-        out += "  " + decline + " [label=\"decline\\n" + escape(s.reason_name) +
+        out += "  " + decline + " [label=\"decline\\n" + escape(reasons) +
                "\", shape=octagon, color=red];\n";
         out += "  " + previous + " -> " + id + (previous == "checks" ? "" : " [label=\"pass\"]") +
                ";\n";
