@@ -282,7 +282,8 @@ std::string random_id(std::string_view prefix) {
 std::string time_ordered_id(std::string_view prefix, instant at) {
     // 11 characters of 5 bits hold 55 bits of microseconds: until the year 3111.
     constexpr int time_chars = 11;
-    const auto micros = static_cast<std::uint64_t>(std::max<std::int64_t>(0, at.time_since_epoch().count()));
+    const auto micros =
+        static_cast<std::uint64_t>(std::max<std::int64_t>(0, at.time_since_epoch().count()));
     std::string id = random_id(prefix);
     std::string stamp(time_chars, 'a');
     for (int i = time_chars - 1, shift = 0; i >= 0; --i, shift += 5) {

@@ -57,8 +57,8 @@ std::string money_text(const money& amount) { return format_money(amount); }
 // Finds what may be a card number anywhere in a JSON value: a key that names
 // one, or a string or integer that passes looks_like_card_number.
 bool carries_card_number(const json& value, std::string& where) {
-    static constexpr std::string_view card_keys[] = {"number", "card_number", "pan", "cvc",
-                                                     "cvv", "cvc2", "cvv2", "card_code"};
+    static constexpr std::string_view card_keys[] = {"number", "card_number", "pan",  "cvc",
+                                                     "cvv",    "cvc2",        "cvv2", "card_code"};
     switch (value.type()) {
         case json::value_t::object:
             for (const auto& [key, item] : value.items()) {
@@ -84,7 +84,8 @@ bool carries_card_number(const json& value, std::string& where) {
         case json::value_t::number_integer:
         case json::value_t::number_unsigned:
             return looks_like_card_number(text(value));
-        default: return false;
+        default:
+            return false;
     }
 }
 
@@ -145,8 +146,10 @@ bool nested_too_deep(std::string_view text) {
     for (std::size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
         if (in_string) {
-            if (c == '\\') ++i;
-            else if (c == '"') in_string = false;
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                in_string = false;
         } else if (c == '"') {
             in_string = true;
         } else if (c == '{' || c == '[') {
@@ -181,9 +184,8 @@ std::optional<refused> check_card(const card_details& card, instant now) {
     if (card.brand.empty() || card.brand.size() > 32 || !is_lower_alnum(card.brand)) {
         return bad("card brand must be a lower-case name such as \"visa\"");
     }
-    if (card.last4.size() != 4 ||
-        !std::all_of(card.last4.begin(), card.last4.end(),
-                     [](char c) { return c >= '0' && c <= '9'; })) {
+    if (card.last4.size() != 4 || !std::all_of(card.last4.begin(), card.last4.end(),
+                                               [](char c) { return c >= '0' && c <= '9'; })) {
         return bad("last4 must be exactly four digits");
     }
     if (card.funding != "credit" && card.funding != "debit" && card.funding != "prepaid") {
@@ -192,8 +194,8 @@ std::optional<refused> check_card(const card_details& card, instant now) {
     if (card.exp_month < 1 || card.exp_month > 12) return bad("exp_month must be 1 to 12");
     if (card.exp_year < 2000 || card.exp_year > 2199) return bad("exp_year must be four digits");
     const auto today = date::year_month_day(date::floor<date::days>(now));
-    const auto expiry = date::year(card.exp_year) / date::month(
-                                                        static_cast<unsigned>(card.exp_month));
+    const auto expiry =
+        date::year(card.exp_year) / date::month(static_cast<unsigned>(card.exp_month));
     if (expiry < today.year() / today.month()) return bad("the card has expired");
     return std::nullopt;
 }
@@ -208,10 +210,14 @@ struct link {
 
 std::string_view status_reason(token_status status) {
     switch (status) {
-        case token_status::revoked: return token_reason::token_revoked;
-        case token_status::expired: return token_reason::token_expired;
-        case token_status::consumed: return token_reason::token_consumed;
-        case token_status::active: break;
+        case token_status::revoked:
+            return token_reason::token_revoked;
+        case token_status::expired:
+            return token_reason::token_expired;
+        case token_status::consumed:
+            return token_reason::token_consumed;
+        case token_status::active:
+            break;
     }
     return {};
 }
@@ -227,7 +233,7 @@ struct authorizer::impl {
     // One transaction at a time from this process; the ledger serializes
     // processes. The caches below are only touched while holding it.
     std::mutex work;
-    std::unordered_map<std::string, std::shared_ptr<const policy>> policies;  // by hash
+    std::unordered_map<std::string, std::shared_ptr<const policy>> policies;         // by hash
     std::unordered_map<std::string, std::shared_ptr<const bound_mandate>> mandates;  // by token
     struct cached_state {
         std::int64_t version = 0;
@@ -258,8 +264,7 @@ struct authorizer::impl {
     // migrated from schema 1, under the global form that version wrote. An old
     // key keeps its old, global scope: reused for another request, even another
     // token's, it is a conflict, as it was.
-    std::optional<stored_response> find_response(ledger_transaction& tx,
-                                                 const std::string& scoped,
+    std::optional<stored_response> find_response(ledger_transaction& tx, const std::string& scoped,
                                                  std::string_view legacy) {
         if (auto stored = tx.find_response(scoped)) return stored;
         if (!legacy_keys) legacy_keys = tx.find_response(legacy_marker).has_value();
@@ -301,7 +306,8 @@ struct authorizer::impl {
     std::shared_ptr<const bound_mandate> mandate_of(ledger_transaction& tx,
                                                     const token_record& token) {
         if (auto found = mandates.find(token.id); found != mandates.end()) return found->second;
-        auto bound = mandate::bind(policy_by_hash(tx, token.policy_hash), token.mandate, token.arguments);
+        auto bound =
+            mandate::bind(policy_by_hash(tx, token.policy_hash), token.mandate, token.arguments);
         if (!bound.ok()) {
             throw ledger_error("token " + token.id + " no longer binds to its mandate");
         }
@@ -429,26 +435,26 @@ struct authorizer::impl {
                                l.token.expires_at);
                 }
                 if (l.token.status != token_status::active) {
-                    return decline(status_reason(l.token.status),
-                                   "token " + l.token.id + " is " +
-                                       std::string(to_string(l.token.status)) +
-                                       (l.token.status_reason.empty()
-                                            ? std::string()
-                                            : " (" + l.token.status_reason + ")"),
-                                   l.token.id);
+                    return decline(
+                        status_reason(l.token.status),
+                        "token " + l.token.id + " is " + std::string(to_string(l.token.status)) +
+                            (l.token.status_reason.empty() ? std::string()
+                                                           : " (" + l.token.status_reason + ")"),
+                        l.token.id);
                 }
             }
         }
         for (auto& l : chain) {
             const decision d = mandate::decide(*l.mandate, *l.state, request);
             if (d.approved) continue;
-            if (check_status && d.code == reason::expired && d.detail == detail_kind::at_or_after_end) {
+            if (check_status && d.code == reason::expired &&
+                d.detail == detail_kind::at_or_after_end) {
                 // The mandate's validity is over and time only moves forward.
                 stop_token(tx, l.token, token_status::expired, "mandate validity ended", at);
             }
             verdict v;
-            v.reason = d.reason_name.empty() ? std::string(to_string(d.code))
-                                             : std::string(d.reason_name);
+            v.reason =
+                d.reason_name.empty() ? std::string(to_string(d.code)) : std::string(d.reason_name);
             v.detail = describe(d);
             v.rule = rule_location(d);
             v.declined_by = l.token.id;
@@ -501,12 +507,13 @@ struct authorizer::impl {
         if (auto card = refuse_card_number(parsed.body, "the charge")) {
             return refuse(card->code, card->message);
         }
-        if (auto card = refuse_card_number_in({{"token", r.token}, {"actor", r.actor}},
-                                              "the request")) {
+        if (auto card =
+                refuse_card_number_in({{"token", r.token}, {"actor", r.actor}}, "the request")) {
             return refuse(card->code, card->message);
         }
         const auto key = parsed.body.find("idempotency_key");
-        if (key == parsed.body.end() || !key->is_string() || key->get_ref<const std::string&>().empty()) {
+        if (key == parsed.body.end() || !key->is_string() ||
+            key->get_ref<const std::string&>().empty()) {
             return refuse(refusal::missing_idempotency_key,
                           "every authorization needs a non-empty string \"idempotency_key\"");
         }
@@ -556,8 +563,7 @@ struct authorizer::impl {
         answer.charge_id = charge_id;
         if (stored.request_hash != hash) {
             answer.error = refusal::idempotency_conflict;
-            answer.message =
-                "this idempotency key was used for a different request; use a new key";
+            answer.message = "this idempotency key was used for a different request; use a new key";
             return answer;
         }
         auto first = detail::authorization_from_json(stored.response);
@@ -588,16 +594,15 @@ struct authorizer::impl {
         answer.amount = request.amount;
 
         // Only shared payment tokens pay: a check state (chk_) is not one.
-        auto chain = p.request->token.rfind("spt_", 0) == 0
-                         ? chain_of(tx, p.request->token)
-                         : std::nullopt;
+        auto chain =
+            p.request->token.rfind("spt_", 0) == 0 ? chain_of(tx, p.request->token) : std::nullopt;
         if (!chain) {
-            return decline_with(decline(token_reason::unknown_token,
-                                        "no token " + p.request->token, p.request->token));
+            return decline_with(decline(token_reason::unknown_token, "no token " + p.request->token,
+                                        p.request->token));
         }
         if (!request.has(field_seller_id)) {
-            return decline_with(decline(to_string(reason::invalid_charge),
-                                        "the charge has no seller.id", {}));
+            return decline_with(
+                decline(to_string(reason::invalid_charge), "the charge has no seller.id", {}));
         }
         link& charged = chain->front();
         policy_hash = charged.token.policy_hash;
@@ -747,7 +752,9 @@ struct authorizer::impl {
 // ---- construction -----------------------------------------------------------
 
 authorizer::authorizer(ledger& store, authorizer_options options)
-    : store_(store), options_(std::move(options)), impl_(std::make_unique<impl>(store_, options_)) {}
+    : store_(store),
+      options_(std::move(options)),
+      impl_(std::make_unique<impl>(store_, options_)) {}
 
 authorizer::~authorizer() = default;
 
@@ -934,8 +941,8 @@ token_view authorizer::view_of(ledger_transaction& tx, const token_record& token
         add(view.usage.captured, hold.captured);
         add(view.usage.refunded, hold.refunded);
     }
-    const currency unit = limits.only_currency.value_or(
-        limits.lifetime ? limits.lifetime->unit : currency{});
+    const currency unit =
+        limits.only_currency.value_or(limits.lifetime ? limits.lifetime->unit : currency{});
     for (money* total : {&view.usage.held, &view.usage.captured, &view.usage.refunded}) {
         if (!total->unit.valid()) total->unit = unit;
     }
@@ -957,7 +964,8 @@ token_view authorizer::view_of(ledger_transaction& tx, const token_record& token
         line.rule = rule;
         line.limit = w.amount;
         line.spent = money{used.spent, w.amount.unit};
-        line.remaining = money{std::max<minor_units>(0, w.amount.units - used.spent), w.amount.unit};
+        line.remaining =
+            money{std::max<minor_units>(0, w.amount.units - used.spent), w.amount.unit};
         if (w.shape == window_shape::calendar) {
             const auto& current = state.windows()[i].current;
             if (current.contains(at)) line.window = current;
@@ -997,7 +1005,8 @@ token_answer authorizer::create_token(const token_request& request) {
     }
     canonical["lifetime"] = format_duration(request.lifetime);
     if (request.card) {
-        if (auto bad = check_card(*request.card, now)) return token_refusal(bad->code, bad->message);
+        if (auto bad = check_card(*request.card, now))
+            return token_refusal(bad->code, bad->message);
     } else if (request.parent.empty()) {
         return token_refusal(refusal::invalid_card, "a token needs the card it pays with");
     }
@@ -1022,8 +1031,7 @@ token_answer authorizer::create_token(const token_request& request) {
     const std::string key =
         request.idempotency_key.empty()
             ? std::string()
-            : scoped_key("token.create", {request.parent, request.seller},
-                         request.idempotency_key);
+            : scoped_key("token.create", {request.parent, request.seller}, request.idempotency_key);
     const std::string legacy_key = "token.create:" + request.idempotency_key;
     const std::string fingerprint = request_hash("token.create", canonical);
     token_answer answer;
@@ -1060,9 +1068,9 @@ token_answer authorizer::create_token(const token_request& request) {
                     return;
                 }
                 if (parent->seller != "*" && parent->seller != request.seller) {
-                    answer = token_refusal(refusal::invalid_state,
-                                           "grant " + parent->id + " is for seller " +
-                                               parent->seller + " only");
+                    answer = token_refusal(
+                        refusal::invalid_state,
+                        "grant " + parent->id + " is for seller " + parent->seller + " only");
                     return;
                 }
                 if (request.card && !(*request.card == parent->card)) {
@@ -1183,7 +1191,8 @@ token_answer authorizer::revoke_token(const revoke_request& request) {
                 return;
             }
             if (token->status == token_status::revoked) {
-                answer = token_refusal(refusal::invalid_state, "token " + id + " is already revoked");
+                answer =
+                    token_refusal(refusal::invalid_state, "token " + id + " is already revoked");
                 return;
             }
             const instant now = impl_->now();
@@ -1226,10 +1235,9 @@ token_answer authorizer::renew_token(const std::string& id, const std::string& a
 
 token_answer authorizer::renew_token(const renew_request& request) {
     const std::string& id = request.token;
-    if (auto card = refuse_card_number_in({{"token", id},
-                                           {"idempotency_key", request.idempotency_key},
-                                           {"actor", request.actor}},
-                                          "the renewal")) {
+    if (auto card = refuse_card_number_in(
+            {{"token", id}, {"idempotency_key", request.idempotency_key}, {"actor", request.actor}},
+            "the renewal")) {
         return token_refusal(card->code, card->message);
     }
     const json canonical = {{"token", id}};
@@ -1257,7 +1265,8 @@ token_answer authorizer::renew_token(const renew_request& request) {
             if (old->parent.empty()) {
                 answer = token_refusal(refusal::invalid_state,
                                        "only a child token renews; mint one under this grant "
-                                       "with create --parent " + id);
+                                       "with create --parent " +
+                                           id);
                 return;
             }
             if (old->status == token_status::revoked) {
@@ -1268,8 +1277,9 @@ token_answer authorizer::renew_token(const renew_request& request) {
             // Renewing a consumed child would reset what its mandate calls total.
             if (old->status == token_status::consumed) {
                 answer = token_refusal(refusal::invalid_state,
-                                       "token " + id + " is consumed: its lifetime budget is "
-                                       "spent, and renewal would reset it");
+                                       "token " + id +
+                                           " is consumed: its lifetime budget is "
+                                           "spent, and renewal would reset it");
                 return;
             }
             const instant now = impl_->now();
@@ -1320,8 +1330,8 @@ lifecycle_answer authorizer::lifecycle(const lifecycle_request& request, std::st
         return answer;
     };
     if (request.idempotency_key.empty()) {
-        return refuse(refusal::missing_idempotency_key, "every " + std::string(action) +
-                                                            " needs an idempotency key");
+        return refuse(refusal::missing_idempotency_key,
+                      "every " + std::string(action) + " needs an idempotency key");
     }
     json canonical = {{"authorization", request.authorization},
                       {"amount", request.amount ? json(*request.amount) : json(nullptr)},
@@ -1416,9 +1426,9 @@ bool authorizer::apply_lifecycle(ledger_transaction& tx, authorization_record& h
         }
         minor_units units = 0;
         if (const auto error = parse_amount(text, unit, units); error != amount_error::none) {
-            refuse(refusal::invalid_amount,
-                   std::string(describe(error)) + "; write it in " + code + " as \"" + example +
-                       "\" or \"" + example + " " + code + "\"");
+            refuse(refusal::invalid_amount, std::string(describe(error)) + "; write it in " + code +
+                                                " as \"" + example + "\" or \"" + example + " " +
+                                                code + "\"");
             return std::nullopt;
         }
         return units;
@@ -1441,9 +1451,9 @@ bool authorizer::apply_lifecycle(ledger_transaction& tx, authorization_record& h
         const auto amount = parse(hold.amount.units);
         if (!amount) return false;
         if (*amount <= 0 || *amount > hold.amount.units) {
-            return refuse(refusal::invalid_amount,
-                          "a capture is more than zero and at most the held " +
-                              money_text(hold.amount));
+            return refuse(
+                refusal::invalid_amount,
+                "a capture is more than zero and at most the held " + money_text(hold.amount));
         }
         hold.captured = *amount;
         hold.status = hold_status::captured;
@@ -1466,9 +1476,9 @@ bool authorizer::apply_lifecycle(ledger_transaction& tx, authorization_record& h
         const auto amount = parse(left);
         if (!amount) return false;
         if (*amount <= 0 || *amount > left) {
-            return refuse(refusal::invalid_amount,
-                          "a refund is more than zero and at most the " +
-                              money_text(money{left, unit}) + " captured and not refunded");
+            return refuse(refusal::invalid_amount, "a refund is more than zero and at most the " +
+                                                       money_text(money{left, unit}) +
+                                                       " captured and not refunded");
         }
         // Tokens whose mandate restores refunds count what is captured and not yet
         // refunded; the others still count the whole capture and skip this.
@@ -1538,15 +1548,16 @@ authorization_answer authorizer::check(const check_request& request) {
         return answer;
     };
     const auto arguments = canonical_arguments(request.arguments);
-    if (!arguments) return refuse(refusal::invalid_arguments, "the arguments must be a JSON object");
+    if (!arguments)
+        return refuse(refusal::invalid_arguments, "the arguments must be a JSON object");
     const json body = parse_json(request.charge);
     if (!body.is_discarded()) {
-        if (auto card = refuse_card_number(body, "the charge")) return refuse(card->code, card->message);
+        if (auto card = refuse_card_number(body, "the charge"))
+            return refuse(card->code, card->message);
     }
     // Unparsable charges still get an answer (invalid_charge), keyed by their bytes.
-    const std::string fingerprint = body.is_discarded()
-                                        ? sha256_hex("check\n" + request.charge)
-                                        : request_hash("check", body);
+    const std::string fingerprint =
+        body.is_discarded() ? sha256_hex("check\n" + request.charge) : request_hash("check", body);
     const std::string hash = sha256_hex(request.policy_source);
 
     try {
@@ -1556,7 +1567,8 @@ authorization_answer authorizer::check(const check_request& request) {
             if (compiled == impl_->policies.end()) {
                 auto result = compile(request.policy_source, request.policy_file);
                 if (!result.ok()) {
-                    refuse(refusal::policy_error, "the policy " + request.policy_file + " has errors");
+                    refuse(refusal::policy_error,
+                           "the policy " + request.policy_file + " has errors");
                     return;
                 }
                 compiled = impl_->policies.emplace(hash, result.compiled).first;

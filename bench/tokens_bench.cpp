@@ -5,8 +5,8 @@
 // allowance, metered API calls with a rolling window, a one-time purchase, a team
 // member's share), each bound for 1,000 merchants: 4,000 bound mandates shared by
 // a million tokens, 250 each (or for one merchant: four bound mandates). A token is
-// its budget state and a pointer to its bound mandate. Each charge goes to a random token, at its merchant or (one in
-// eight) another one, for an amount between nothing and 1.3 times the
+// its budget state and a pointer to its bound mandate. Each charge goes to a random token, at its
+// merchant or (one in eight) another one, for an amount between nothing and 1.3 times the
 // template's cap; time moves on 50 ms per charge, so windows roll and refill.
 
 #include <benchmark/benchmark.h>
@@ -72,7 +72,7 @@ struct binding {
 std::string merchant_name(std::size_t k) { return "acct_" + std::to_string(10'000'000 + k); }
 
 std::vector<binding> bind_templates(const std::shared_ptr<const policy>& compiled,
-                                   std::size_t merchants_per_template) {
+                                    std::size_t merchants_per_template) {
     std::vector<binding> bindings;
     for (std::size_t k = 0; k < merchants_per_template; ++k) {
         const std::string merchant = merchant_name(k);
@@ -151,8 +151,8 @@ void million_tokens(benchmark::State& bench) {
         token& k = tokens[t];
         const binding& b = *k.terms;
         charge c;
-        c.amount = {static_cast<minor_units>((roll & 0xffff) % static_cast<std::uint64_t>(
-                                                                   b.cap * 13 / 10 + 1)),
+        c.amount = {static_cast<minor_units>((roll & 0xffff) %
+                                             static_cast<std::uint64_t>(b.cap * 13 / 10 + 1)),
                     usd};
         at += std::chrono::milliseconds(50);
         c.at = at;

@@ -25,9 +25,12 @@ bool is_window(const step& s) noexcept {
 
 window_shape shape_of(model::window_kind kind) noexcept {
     switch (kind) {
-        case model::window_kind::calendar: return window_shape::calendar;
-        case model::window_kind::rolling: return window_shape::rolling;
-        case model::window_kind::total: break;
+        case model::window_kind::calendar:
+            return window_shape::calendar;
+        case model::window_kind::rolling:
+            return window_shape::rolling;
+        case model::window_kind::total:
+            break;
     }
     return window_shape::total;
 }
@@ -45,8 +48,8 @@ std::string clause_text(const std::string& source, const step& s) {
     if (start > source.size()) return {};
     std::size_t end = source.find_first_of("#\n", start);
     if (end == std::string::npos) end = source.size();
-    while (end > start && (source[end - 1] == ' ' || source[end - 1] == '\t' ||
-                           source[end - 1] == '\r')) {
+    while (end > start &&
+           (source[end - 1] == ' ' || source[end - 1] == '\t' || source[end - 1] == '\r')) {
         --end;
     }
     return source.substr(start, end - start);
@@ -151,7 +154,8 @@ mandate_limits limits_of(const bound_mandate& mandate) {
                 if (r.set->currencies.size() == 1) limits.only_currency = r.set->currencies[0];
                 break;
             case step_kind::amount:
-                if (s.compare == ast::binary_op::less_equal) keep_smaller(limits.per_charge, r.amount);
+                if (s.compare == ast::binary_op::less_equal)
+                    keep_smaller(limits.per_charge, r.amount);
                 if (s.compare == ast::binary_op::less && r.amount.units > 0) {
                     keep_smaller(limits.per_charge, money{r.amount.units - 1, r.amount.unit});
                 }
@@ -181,7 +185,8 @@ mandate_limits limits_of(const bound_mandate& mandate) {
                 }
                 break;
             }
-            default: break;
+            default:
+                break;
         }
     }
 

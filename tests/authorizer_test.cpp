@@ -139,8 +139,8 @@ TEST_CASE("a token enforces its mandate and the seller it is granted to", "[auth
             auto store = kind.open(dir);
             test_clock clock("2026-12-01T10:00:00Z");
             authorizer auth(*store, clocked(clock));
-            const auto token = created(
-                auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1"));
+            const auto token =
+                created(auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1"));
             CHECK(token.rfind("spt_", 0) == 0);
             CHECK(token.size() == 4 + 26);
 
@@ -187,8 +187,8 @@ TEST_CASE("requests that cannot be decided are refused and change nothing", "[au
 
     const auto malformed = auth.authorize({token, R"({"amount": "1.00", )", {}});
     CHECK(malformed.error == refusal::malformed_request);
-    const auto no_key =
-        auth.authorize({token, R"({"amount":"1.00","currency":"USD","seller":{"id":"acct_1"}})", {}});
+    const auto no_key = auth.authorize(
+        {token, R"({"amount":"1.00","currency":"USD","seller":{"id":"acct_1"}})", {}});
     CHECK(no_key.error == refusal::missing_idempotency_key);
     for (const char* pan : {R"("card": {"number": "4000 0000 0000 0002"})",
                             R"("note": "4242424242424242")", R"("memo": 4242424242424242)"}) {
@@ -276,7 +276,8 @@ TEST_CASE("a child counts against its grant, and the grant's limit binds", "[aut
             auto store = kind.open(dir);
             test_clock clock("2026-12-01T10:00:00Z");
             authorizer auth(*store, clocked(clock));
-            const auto grant = created(auth, token_for("team_grant", R"({"total": "120.00 USD"})", "*"));
+            const auto grant =
+                created(auth, token_for("team_grant", R"({"total": "120.00 USD"})", "*"));
             const auto child_1 = created(
                 auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1", grant));
             const auto child_2 = created(
@@ -285,7 +286,8 @@ TEST_CASE("a child counts against its grant, and the grant's limit binds", "[aut
             // A child cannot be minted for a seller its grant does not cover.
             const auto narrow = created(
                 auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1", grant));
-            auto wrong = token_for("seller_allowance", R"({"merchant": "acct_2"})", "acct_2", narrow);
+            auto wrong =
+                token_for("seller_allowance", R"({"merchant": "acct_2"})", "acct_2", narrow);
             CHECK(auth.create_token(wrong).error == refusal::invalid_state);
 
             // A grant for "*" cannot be charged itself.
@@ -306,7 +308,6 @@ TEST_CASE("a child counts against its grant, and the grant's limit binds", "[aut
             CHECK(shown.view.token.status == token_status::consumed);
             REQUIRE(shown.view.limits.max_amount);
             CHECK(*shown.view.limits.max_amount == usd(12000));
-
 
             // Revoking the grant stops every child, and it mints no more.
             const auto revoked = auth.revoke_token(grant);
@@ -366,7 +367,8 @@ TEST_CASE("capture, reverse, refund and expiry move the budget", "[authorizer]")
 
     const auto held = pay(auth, token, "h1", "40.00");
     REQUIRE(held.approved);
-    CHECK(auth.capture({held.authorization, "40.01", "c0", {}, {}}).error == refusal::invalid_amount);
+    CHECK(auth.capture({held.authorization, "40.01", "c0", {}, {}}).error ==
+          refusal::invalid_amount);
     CHECK(auth.capture({held.authorization, "1.00 EUR", "c0b", {}, {}}).error ==
           refusal::invalid_amount);
     const auto partial = auth.capture({held.authorization, "30.00", "c1", {}, {}});
@@ -392,11 +394,11 @@ TEST_CASE("capture, reverse, refund and expiry move the budget", "[authorizer]")
     REQUIRE(refunded.ok());
     CHECK(refunded.released == usd(0));
     CHECK(spent(auth, token) == 3000);
-    CHECK(auth.refund({held.authorization, "20.01", "f2", {}, {}}).error == refusal::invalid_amount);
+    CHECK(auth.refund({held.authorization, "20.01", "f2", {}, {}}).error ==
+          refusal::invalid_amount);
     CHECK(auth.refund({held.authorization, {}, "f3", {}, {}}).amount == usd(2000));
 
-    const auto shop =
-        created(auth, token_for("refundable", R"({"merchant": "acct_1"})", "acct_1"));
+    const auto shop = created(auth, token_for("refundable", R"({"merchant": "acct_1"})", "acct_1"));
     const auto bought = pay(auth, shop, "s1", "60.00");
     REQUIRE(auth.capture({bought.authorization, {}, "s1c", {}, {}}).ok());
     const auto back = auth.refund({bought.authorization, "25.00", "s1r", {}, {}});
@@ -410,7 +412,8 @@ TEST_CASE("capture, reverse, refund and expiry move the budget", "[authorizer]")
     clock.advance(std::chrono::hours(24 * 2));
     CHECK(auth.expire_holds().empty());
     clock.advance(std::chrono::hours(24 * 5));
-    CHECK(auth.capture({forgotten.authorization, {}, "late", {}, {}}).error == refusal::invalid_state);
+    CHECK(auth.capture({forgotten.authorization, {}, "late", {}, {}}).error ==
+          refusal::invalid_state);
     const auto expired = auth.expire_holds();
     REQUIRE(expired.size() == 1);
     CHECK(expired[0].id == forgotten.authorization);
@@ -455,10 +458,10 @@ TEST_CASE("concurrent authorizations never approve more than the budget", "[auth
             authorizer auth(*store);
             const auto token =
                 created(auth, token_for("team_grant", R"({"total": "100.00 USD"})", "*"));
-            const auto child = created(
-                auth, token_for("seller_allowance",
-                                R"({"merchant": "acct_1", "weekly": "1000.00 USD"})", "acct_1",
-                                token));
+            const auto child =
+                created(auth, token_for("seller_allowance",
+                                        R"({"merchant": "acct_1", "weekly": "1000.00 USD"})",
+                                        "acct_1", token));
             constexpr int threads = 4;
             constexpr int each = 60;
             std::atomic<int> approved{0};
@@ -489,9 +492,9 @@ TEST_CASE("processes sharing one ledger file never over-spend", "[authorizer][pr
         auto store = open_sqlite_ledger(file);
         authorizer auth(*store);
         token = created(auth, token_for("team_grant", R"({"total": "100.00 USD"})", "*"));
-        token = created(auth, token_for("seller_allowance",
-                                        R"({"merchant": "acct_1", "weekly": "1000.00 USD"})",
-                                        "acct_1", token));
+        token = created(
+            auth, token_for("seller_allowance",
+                            R"({"merchant": "acct_1", "weekly": "1000.00 USD"})", "acct_1", token));
     }
     constexpr int processes = 3;
     constexpr int each = 60;
@@ -576,9 +579,9 @@ TEST_CASE("killing the process mid-stream loses no answered approval", "[authori
     {
         auto store = open_sqlite_ledger(file);
         authorizer auth(*store);
-        token = created(auth, token_for("seller_allowance",
-                                        R"({"merchant": "acct_1", "weekly": "300.00 USD"})",
-                                        "acct_1"));
+        token =
+            created(auth, token_for("seller_allowance",
+                                    R"({"merchant": "acct_1", "weekly": "300.00 USD"})", "acct_1"));
     }
     int pipe_fds[2];
     REQUIRE(::pipe(pipe_fds) == 0);
@@ -590,7 +593,8 @@ TEST_CASE("killing the process mid-stream loses no answered approval", "[authori
             auto store = open_sqlite_ledger(file);
             authorizer auth(*store);
             for (int i = 0; i < 100000; ++i) {
-                const auto answer = auth.authorize({token, charge_json(std::to_string(i), "0.07"), {}});
+                const auto answer =
+                    auth.authorize({token, charge_json(std::to_string(i), "0.07"), {}});
                 // Tell the parent only once the answer is durable, as a client would hear it.
                 const std::string line = (answer.approved ? answer.authorization : "-") + "\n";
                 if (::write(pipe_fds[1], line.data(), line.size()) < 0) ::_exit(2);
@@ -616,7 +620,8 @@ TEST_CASE("killing the process mid-stream loses no answered approval", "[authori
 
     std::vector<std::string> answered;
     std::size_t start = 0;
-    for (std::size_t end; (end = received.find('\n', start)) != std::string::npos; start = end + 1) {
+    for (std::size_t end; (end = received.find('\n', start)) != std::string::npos;
+         start = end + 1) {
         const std::string line = received.substr(start, end - start);
         if (line != "-") answered.push_back(line);
     }
@@ -647,7 +652,8 @@ TEST_CASE("the audit trail records everything and detects tampering", "[authoriz
     {
         auto store = open_sqlite_ledger(file);
         authorizer auth(*store, clocked(clock));
-        const auto grant = created(auth, token_for("team_grant", R"({"total": "100.00 USD"})", "*"));
+        const auto grant =
+            created(auth, token_for("team_grant", R"({"total": "100.00 USD"})", "*"));
         auto request = token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1", grant);
         request.lifetime = std::chrono::hours(24);
         const auto child = created(auth, request);
@@ -745,10 +751,9 @@ TEST_CASE("nothing but a seller-scoped shared payment token can be charged", "[a
     check.arguments = R"({"total": "100.00 USD"})";
     check.charge = R"({"id": "c1", "amount": "1.00", "currency": "USD"})";
     REQUIRE(auth.check(check).approved);
-    const std::string state_id =
-        "chk_" + sha256_hex(sha256_hex(team_policy) + "\nteam_grant\n" +
-                            R"({"total":"100.00 USD"})")
-                     .substr(0, 26);
+    const std::string state_id = "chk_" + sha256_hex(sha256_hex(team_policy) + "\nteam_grant\n" +
+                                                     R"({"total":"100.00 USD"})")
+                                              .substr(0, 26);
     CHECK(pay(auth, state_id, "chk", "1.00", "*").reason == "unknown_token");
     auto child = token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1", state_id);
     CHECK(auth.create_token(child).error == refusal::not_found);
@@ -762,8 +767,7 @@ TEST_CASE("nothing but a seller-scoped shared payment token can be charged", "[a
     CHECK(auth.create_token(nested).error == refusal::invalid_arguments);
 }
 
-TEST_CASE("grants nest at most 15 deep, and a consumed child does not renew",
-          "[authorizer]") {
+TEST_CASE("grants nest at most 15 deep, and a consumed child does not renew", "[authorizer]") {
     auto store = make_memory_ledger();
     test_clock clock("2026-12-01T10:00:00Z");
     authorizer auth(*store, clocked(clock));
@@ -781,8 +785,7 @@ TEST_CASE("grants nest at most 15 deep, and a consumed child does not renew",
     CHECK(auth.renew_token(leaf).error == refusal::invalid_state);
 }
 
-TEST_CASE("one token that cannot be read does not refuse the rest of its batch",
-          "[authorizer]") {
+TEST_CASE("one token that cannot be read does not refuse the rest of its batch", "[authorizer]") {
     temp_dir dir;
     const std::string file = dir.file("poison.db");
     std::string good;
@@ -791,22 +794,24 @@ TEST_CASE("one token that cannot be read does not refuse the rest of its batch",
         auto store = open_sqlite_ledger(file);
         authorizer auth(*store);
         good = created(auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1"));
-        broken = created(auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1"));
+        broken =
+            created(auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1"));
         REQUIRE(pay(auth, broken, "first", "1.00").approved);
     }
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
-    const std::string corrupt = "UPDATE states SET bytes = x'00', version = version + 1 "
-                                "WHERE token = '" + broken + "'";
+    const std::string corrupt =
+        "UPDATE states SET bytes = x'00', version = version + 1 "
+        "WHERE token = '" +
+        broken + "'";
     REQUIRE(sqlite3_exec(db, corrupt.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(db);
 
     auto store = open_sqlite_ledger(file);
     authorizer auth(*store);
-    const std::vector<authorization_request> batch = {
-        {good, charge_json("g1", "1.00"), {}},
-        {broken, charge_json("b1", "1.00"), {}},
-        {good, charge_json("g2", "1.00"), {}}};
+    const std::vector<authorization_request> batch = {{good, charge_json("g1", "1.00"), {}},
+                                                      {broken, charge_json("b1", "1.00"), {}},
+                                                      {good, charge_json("g2", "1.00"), {}}};
     const auto answers = auth.authorize_all(batch);
     CHECK(answers[0].approved);
     CHECK(answers[1].error == refusal::ledger_unavailable);
@@ -818,8 +823,8 @@ TEST_CASE("stored answers and policies stay as they were first written", "[autho
     auto store = make_memory_ledger();
     test_clock clock("2026-12-01T10:00:00Z");
     authorizer auth(*store, clocked(clock));
-    const auto first = created(auth, token_for("seller_allowance", R"({"merchant": "acct_1"})",
-                                               "acct_1"));
+    const auto first =
+        created(auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1"));
     auto renamed = token_for("seller_allowance", R"({"merchant": "acct_2"})", "acct_2");
     renamed.policy_file = "copy.mandate";
     created(auth, renamed);
@@ -868,8 +873,7 @@ void sqlite_execute(const std::string& file, const std::string& sql) {
 
 }  // namespace
 
-TEST_CASE("card numbers in keys and reasons are refused and change nothing",
-          "[authorizer]") {
+TEST_CASE("card numbers in keys and reasons are refused and change nothing", "[authorizer]") {
     temp_dir dir;
     const std::string file = dir.file("cards.db");
     auto store = open_sqlite_ledger(file);
@@ -954,8 +958,8 @@ mandate until_noon(merchant: text) {
     auto daily_grant = token_for("team_grant", R"({"total": "100.00 USD"})", "*");
     daily_grant.lifetime = std::chrono::hours(3);
     const auto grant = created(auth, daily_grant);
-    const auto child = created(
-        auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1", grant));
+    const auto child =
+        created(auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1", grant));
     const std::size_t records = audit_size(auth);
 
     for (const auto& id : {short_lived, until_noon, grant, child}) {
@@ -1021,15 +1025,14 @@ TEST_CASE("the seller's limits are the tightest of the token and its grants", "[
 
     // A tighter child keeps its own limits.
     const auto tight = created(
-        auth, token_for("one_shot", R"({"merchant": "acct_1", "max": "4.00 USD"})", "acct_1",
-                        grant));
+        auth,
+        token_for("one_shot", R"({"merchant": "acct_1", "max": "4.00 USD"})", "acct_1", grant));
     const auto tight_view = auth.show_token(tight).view;
     CHECK(tight_view.limits.max_amount == usd(400));
     CHECK(tight_view.limits.per_charge == usd(400));
 }
 
-TEST_CASE("idempotency keys are scoped by what they are about",
-          "[authorizer]") {
+TEST_CASE("idempotency keys are scoped by what they are about", "[authorizer]") {
     auto store = make_memory_ledger();
     test_clock clock("2026-12-01T10:00:00Z");
     authorizer auth(*store, clocked(clock));
@@ -1088,10 +1091,10 @@ TEST_CASE("a ledger from schema 1 keeps its global keys' first answers", "[autho
     {
         auto store = open_sqlite_ledger(file);
         authorizer auth(*store, clocked(clock));
-        token_1 = created(auth, token_for("seller_allowance", R"({"merchant": "acct_1"})",
-                                          "acct_1"));
-        token_2 = created(auth, token_for("seller_allowance", R"({"merchant": "acct_2"})",
-                                          "acct_2"));
+        token_1 =
+            created(auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1"));
+        token_2 =
+            created(auth, token_for("seller_allowance", R"({"merchant": "acct_2"})", "acct_2"));
         const auto approved = pay(auth, token_1, "order_1", "10.00");
         REQUIRE(approved.approved);
         first = approved.authorization;
@@ -1105,15 +1108,15 @@ TEST_CASE("a ledger from schema 1 keeps its global keys' first answers", "[autho
     auto store = open_sqlite_ledger(file);
     authorizer auth(*store, clocked(clock));
     CHECK(sqlite_rows(file, "PRAGMA user_version") == 2);
-    CHECK(sqlite_rows(file, "SELECT COUNT(*) FROM responses WHERE key IN "
-                            "('v1:authorize:order_1', 'v1:present')") == 2);
+    CHECK(sqlite_rows(file,
+                      "SELECT COUNT(*) FROM responses WHERE key IN "
+                      "('v1:authorize:order_1', 'v1:present')") == 2);
     const auto retried = pay(auth, token_1, "order_1", "10.00");
     CHECK(retried.replayed);
     CHECK(retried.authorization == first);
     CHECK(spent(auth, token_1) == 1000);
     // An old key keeps its old scope: another token's request with it conflicts.
-    CHECK(pay(auth, token_2, "order_1", "1.00", "acct_2").error ==
-          refusal::idempotency_conflict);
+    CHECK(pay(auth, token_2, "order_1", "1.00", "acct_2").error == refusal::idempotency_conflict);
     CHECK(pay(auth, token_2, "order_2", "1.00", "acct_2").approved);
 }
 
@@ -1145,8 +1148,8 @@ TEST_CASE("a capture or refund of an amount that is not one says why", "[authori
     const auto refund = auth.refund({other.authorization, "2.00 EUR", "r1", {}, {}});
     CHECK(refund.error == refusal::invalid_amount);
     CHECK(refund.message.find("in EUR") != std::string::npos);
-    CHECK(auth.refund({other.authorization, "two", "r2", {}, {}}).message.find(
-              "\"10.00 USD\"") != std::string::npos);
+    CHECK(auth.refund({other.authorization, "two", "r2", {}, {}}).message.find("\"10.00 USD\"") !=
+          std::string::npos);
     // Amounts that parse but do not fit keep their message.
     CHECK(auth.capture({held.authorization, "40.01", "c5", {}, {}}).message.find("at most") !=
           std::string::npos);
@@ -1154,14 +1157,13 @@ TEST_CASE("a capture or refund of an amount that is not one says why", "[authori
     CHECK(auth.capture({held.authorization, "5.00 USD", "c1", {}, {}}).ok());
 }
 
-TEST_CASE("renew and revoke with an idempotency key replay the first answer",
-          "[authorizer]") {
+TEST_CASE("renew and revoke with an idempotency key replay the first answer", "[authorizer]") {
     auto store = make_memory_ledger();
     test_clock clock("2026-12-01T10:00:00Z");
     authorizer auth(*store, clocked(clock));
     const auto grant = created(auth, token_for("team_grant", R"({"total": "100.00 USD"})", "*"));
-    const auto child = created(
-        auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1", grant));
+    const auto child =
+        created(auth, token_for("seller_allowance", R"({"merchant": "acct_1"})", "acct_1", grant));
     const std::size_t records = audit_size(auth);
 
     const auto renewed = auth.renew_token(renew_request{child, "renew-1", "owner"});

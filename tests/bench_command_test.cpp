@@ -87,7 +87,8 @@ struct check_tally {
     std::map<std::string, std::uint64_t> declines;
 };
 
-check_tally check_decisions(const std::string& arguments, const mandate::testing::scratch_dir& dir) {
+check_tally check_decisions(const std::string& arguments,
+                            const mandate::testing::scratch_dir& dir) {
     const auto result = mandate_run("check " + arguments, dir);
     INFO("stderr: " << result.err);
     REQUIRE(result.exit_code == 0);
@@ -210,7 +211,8 @@ TEST_CASE("bench times the office example with check's decisions", "[bench-cli]"
     CHECK(counted.at("lines").get<std::uint64_t>() == lines);
     CHECK(counted.at("decided").get<std::uint64_t>() == valid);
     CHECK(counted.at("skipped_malformed").get<std::uint64_t>() == lines - valid);
-    CHECK(counted.at("approved").get<std::uint64_t>() + counted.at("declined").get<std::uint64_t>() ==
+    CHECK(counted.at("approved").get<std::uint64_t>() +
+              counted.at("declined").get<std::uint64_t>() ==
           valid);
 
     // check answers malformed lines too (as invalid_charge); bench cannot time
@@ -246,21 +248,19 @@ TEST_CASE("bench decides each charge against the state check would hold", "[benc
 TEST_CASE("bench skips malformed charge lines and says how many", "[bench-cli]") {
     const mandate::testing::scratch_dir dir("mandate-bench");
     const std::string charges = dir.file("mixed.jsonl");
-    write_text(charges,
-               R"({"id": "ch_1", "amount": "1.00", "currency": "USD"})"
-               "\n"
-               "not json at all\n"
-               "   \n"
-               R"({"id": "ch_bad", "amount": 1.00, "currency": "USD"})"
-               "\n"
-               R"({"id": "ch_2", "amount": "2.00", "currency": "USD"})"
-               "\r\n");
+    write_text(charges, R"({"id": "ch_1", "amount": "1.00", "currency": "USD"})"
+                        "\n"
+                        "not json at all\n"
+                        "   \n"
+                        R"({"id": "ch_bad", "amount": 1.00, "currency": "USD"})"
+                        "\n"
+                        R"({"id": "ch_2", "amount": "2.00", "currency": "USD"})"
+                        "\r\n");
     const std::string policy = dir.file("p.mandate");
     write_text(policy, "mandate small() {\n  amount <= 1.50 USD\n}\n");
 
-    const auto result = mandate_run("bench " + quoted(policy) + " " + quoted(charges) + quick +
-                                        " --json",
-                                    dir);
+    const auto result =
+        mandate_run("bench " + quoted(policy) + " " + quoted(charges) + quick + " --json", dir);
     INFO("stderr: " << result.err);
     REQUIRE(result.exit_code == 0);
     const json figures = json::parse(result.out);
@@ -281,10 +281,11 @@ TEST_CASE("bench checks the timed approvals against the replay", "[bench-cli]") 
     // that stops anywhere in the stream: the approvals must still add up, or
     // bench exits 1.
     const mandate::testing::scratch_dir dir("mandate-bench");
-    const auto result = mandate_run("bench stdlib-policies/office_supplies.mandate "
-                                    "examples/office_charges.jsonl --iterations 6464 "
-                                    "--warmup 30ms --json",
-                                    dir);
+    const auto result = mandate_run(
+        "bench stdlib-policies/office_supplies.mandate "
+        "examples/office_charges.jsonl --iterations 6464 "
+        "--warmup 30ms --json",
+        dir);
     INFO("stderr: " << result.err);
     REQUIRE(result.exit_code == 0);
     const json figures = json::parse(result.out);
@@ -293,10 +294,10 @@ TEST_CASE("bench checks the timed approvals against the replay", "[bench-cli]") 
 
 TEST_CASE("bench prints a summary a person can read", "[bench-cli]") {
     const mandate::testing::scratch_dir dir("mandate-bench");
-    const auto result = mandate_run(
-        "bench stdlib-policies/office_supplies.mandate examples/office_charges.jsonl" +
-            std::string(quick),
-        dir);
+    const auto result =
+        mandate_run("bench stdlib-policies/office_supplies.mandate examples/office_charges.jsonl" +
+                        std::string(quick),
+                    dir);
     INFO("stderr: " << result.err);
     REQUIRE(result.exit_code == 0);
     CHECK(result.out.find("mandate::decide alone") != std::string::npos);
@@ -345,18 +346,19 @@ TEST_CASE("bench refuses bad input with the documented exit codes", "[bench-cli]
         CHECK(result.out.empty());
     }
     SECTION("arguments the mandate cannot be bound with") {
-        const auto result = mandate_run("bench stdlib-policies/weekly_allowance.mandate "
-                                        "examples/office_charges.jsonl --args '{}'",
-                                        dir);
+        const auto result = mandate_run(
+            "bench stdlib-policies/weekly_allowance.mandate "
+            "examples/office_charges.jsonl --args '{}'",
+            dir);
         CHECK(result.exit_code == 2);
         CHECK(result.err.find("missing argument") != std::string::npos);
     }
     SECTION("a duration that does not parse, and both --duration and --iterations") {
         CHECK(mandate_run("bench " + office + "examples/office_charges.jsonl --duration 1x", dir)
                   .exit_code == 2);
-        CHECK(mandate_run("bench " + office +
-                              "examples/office_charges.jsonl --duration 1s --iterations 64",
-                          dir)
+        CHECK(mandate_run(
+                  "bench " + office + "examples/office_charges.jsonl --duration 1s --iterations 64",
+                  dir)
                   .exit_code == 2);
     }
 }

@@ -89,7 +89,6 @@ struct run_result {
     }
 };
 
-
 void write_text(const fs::path& path, const std::string& text) {
     std::ofstream file(path, std::ios::binary | std::ios::trunc);
     file << text;
@@ -664,8 +663,8 @@ TEST_CASE("audit show filters by token, seller and time", "[cli]") {
 
 TEST_CASE("check --ledger decides like check and keeps budgets across runs", "[cli]") {
     scratch s;
-    const std::string expected =
-        mandate::testing::read_file(fs::path(source_dir) / "examples/office_charges.expected.jsonl");
+    const std::string expected = mandate::testing::read_file(
+        fs::path(source_dir) / "examples/office_charges.expected.jsonl");
     const std::string office =
         "check stdlib-policies/office_supplies.mandate "
         "examples/office_charges.jsonl";
@@ -727,8 +726,7 @@ TEST_CASE("ledger commands exit 2 on usage errors and 1 on policy errors", "[cli
     CHECK(s.audit().empty());
 }
 
-TEST_CASE("card numbers in reasons and keys are refused and leave the ledger as it was",
-          "[cli]") {
+TEST_CASE("card numbers in reasons and keys are refused and leave the ledger as it was", "[cli]") {
     scratch s;
     const std::string token = s.weekly_token();
     const std::string hold = s.authorize(token, charge("ch_1", "10.00")).at("authorization");
@@ -785,9 +783,9 @@ TEST_CASE("two sellers may use the same idempotency key", "[cli]") {
     const std::string other_arguments =
         R"({"merchant_id": "acct_other", "allowance": "25.00 USD",
             "ends_at": "2027-01-01T00:00:00Z"})";
-    const auto created = s.ledger_run("token create --policy " + std::string(weekly_policy) +
-                                      " --args " + quoted(other_arguments) +
-                                      " --seller acct_other --card " + quoted(visa));
+    const auto created =
+        s.ledger_run("token create --policy " + std::string(weekly_policy) + " --args " +
+                     quoted(other_arguments) + " --seller acct_other --card " + quoted(visa));
     REQUIRE(created.exit_code == 0);
     const std::string other = created.only().at("id");
 
@@ -801,14 +799,14 @@ TEST_CASE("two sellers may use the same idempotency key", "[cli]") {
 
 TEST_CASE("token renew and revoke replay the first answer to a retried key", "[cli]") {
     scratch s;
-    const auto grant = s.ledger_run("token create --policy " + std::string(weekly_policy) +
-                                    " --args " + quoted(weekly_arguments) +
-                                    " --seller '*' --card " + quoted(visa));
+    const auto grant =
+        s.ledger_run("token create --policy " + std::string(weekly_policy) + " --args " +
+                     quoted(weekly_arguments) + " --seller '*' --card " + quoted(visa));
     REQUIRE(grant.exit_code == 0);
     const std::string grant_id = grant.only().at("id");
-    const auto child = s.ledger_run("token create --policy " + std::string(weekly_policy) +
-                                    " --args " + quoted(weekly_arguments) +
-                                    " --seller acct_shop --parent " + grant_id);
+    const auto child =
+        s.ledger_run("token create --policy " + std::string(weekly_policy) + " --args " +
+                     quoted(weekly_arguments) + " --seller acct_shop --parent " + grant_id);
     REQUIRE(child.exit_code == 0);
     const std::string child_id = child.only().at("id");
 
