@@ -276,25 +276,12 @@ struct radius_settings {
     bool json = false;
 };
 
-// Compiles and binds; prints what went wrong. Returns exit_ok or the exit code.
-int load_bound(const std::string& path, const std::string& name, const std::string& arguments,
-               compile_result& compiled, std::shared_ptr<const bound_mandate>& bound) {
-    std::string source;
-    if (const int code = load_policy(path, source, compiled); code != exit_ok) return code;
-    auto result = mandate::bind(compiled.compiled, name, arguments);
-    if (!result.ok()) {
-        for (const auto& error : result.errors) std::cerr << "mandate: " << error << "\n";
-        return exit_usage;
-    }
-    bound = result.mandate;
-    return exit_ok;
-}
-
 int run_radius(const radius_settings& settings) {
+    std::string source;
     compile_result compiled;
     std::shared_ptr<const bound_mandate> bound;
-    if (const int code = load_bound(settings.policy_path, settings.mandate_name,
-                                    settings.arguments, compiled, bound);
+    if (const int code = load_mandate(settings.policy_path, settings.mandate_name,
+                                      settings.arguments, source, compiled, bound);
         code != exit_ok) {
         return code;
     }

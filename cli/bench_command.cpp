@@ -499,14 +499,12 @@ int run_bench(const bench_options& options) {
 
     std::string source;
     mandate::compile_result compiled;
+    std::shared_ptr<const mandate::bound_mandate> bound;
     const auto heap_before_policy = heap_in_use();
-    if (const int code = load_policy(options.policy_path, source, compiled); code != exit_ok) {
+    if (const int code = load_mandate(options.policy_path, options.mandate_name,
+                                      options.arguments, source, compiled, bound);
+        code != exit_ok) {
         return code;
-    }
-    const auto bound = mandate::bind(compiled.compiled, options.mandate_name, options.arguments);
-    if (!bound.ok()) {
-        for (const auto& error : bound.errors) std::cerr << "mandate: " << error << "\n";
-        return exit_usage;
     }
     memory_figures memory;
     memory.policy_heap_bytes = heap_growth(heap_before_policy, heap_in_use());
@@ -530,12 +528,12 @@ int run_bench(const bench_options& options) {
     }
 
     std::deque<budget_state> states;
-    const auto stream = replay_stream(*bound.mandate, documents, states, tally);
+    const auto stream = replay_stream(*bound, documents, states, tally);
     memory.replay_states = states.size();
     for (const auto& state : states) memory.replay_bytes += state_bytes(state);
     memory.state_bytes = state_bytes(states.back());
 
-    timing t = time_stream(*bound.mandate, stream, options);
+    timing t = time_stream(*bound, stream, options);
 
     // Every pass decides the same stream against the same states, so the timed
     // approvals must match the replay's; anything else is a bug in the engine.
@@ -543,7 +541,7 @@ int run_bench(const bench_options& options) {
     const std::uint64_t rest = t.checks % stream.size();
     std::uint64_t expected = passes * tally.approved;
     for (std::size_t i = 0; i < rest; ++i) {
-        expected += decide(*bound.mandate, *stream[i].state, *stream[i].request).approved ? 1u : 0u;
+        expected += decide(*bound, *stream[i].state, *stream[i].request).approved ? 1u : 0u;
     }
     if (t.approved != expected) {
         std::cerr << "mandate: bench: the timed decisions approved " << t.approved
@@ -555,9 +553,9 @@ int run_bench(const bench_options& options) {
     memory.peak_rss_bytes = peak_rss_bytes();
     const summary s = summarize(t);
     if (options.json) {
-        print_json(options, bound.mandate->name(), tally, t, s, memory);
+        print_json(options, bound->name(), tally, t, s, memory);
     } else {
-        print_text(options, bound.mandate->name(), tally, t, s, memory);
+        print_text(options, bound->name(), tally, t, s, memory);
     }
     return exit_ok;
 }

@@ -42,6 +42,14 @@ bool read_file(const std::string& path, std::string& contents);
 // Returns exit_ok, exit_refused (policy errors) or exit_usage (unreadable).
 int load_policy(const std::string& path, std::string& source, compile_result& compiled);
 
+// load_policy, then binds one mandate of it, printing the binding errors. Returns
+// exit_ok, or the exit code to return (exit_usage for arguments that do not bind).
+int load_mandate(const std::string& path, const std::string& name, const std::string& arguments,
+                 std::string& source, compile_result& compiled,
+                 std::shared_ptr<const bound_mandate>& bound);
+int load_mandate(const std::string& path, const std::string& name, const std::string& arguments,
+                 std::shared_ptr<const bound_mandate>& bound);
+
 // Standard input for "-", else `path` opened into `file`. nullptr when the file
 // cannot be read or is a directory, with the message printed on standard error.
 std::istream* open_charges(const std::string& path, std::ifstream& file);

@@ -25,6 +25,26 @@ int load_policy(const std::string& path, std::string& source, compile_result& co
     return compiled.ok() ? exit_ok : exit_refused;
 }
 
+int load_mandate(const std::string& path, const std::string& name, const std::string& arguments,
+                 std::string& source, compile_result& compiled,
+                 std::shared_ptr<const bound_mandate>& bound) {
+    if (const int code = load_policy(path, source, compiled); code != exit_ok) return code;
+    auto result = mandate::bind(compiled.compiled, name, arguments);
+    if (!result.ok()) {
+        for (const auto& error : result.errors) std::cerr << "mandate: " << error << "\n";
+        return exit_usage;
+    }
+    bound = std::move(result.mandate);
+    return exit_ok;
+}
+
+int load_mandate(const std::string& path, const std::string& name, const std::string& arguments,
+                 std::shared_ptr<const bound_mandate>& bound) {
+    std::string source;
+    compile_result compiled;
+    return load_mandate(path, name, arguments, source, compiled, bound);
+}
+
 std::istream* open_charges(const std::string& path, std::ifstream& file) {
     if (path == "-") return &std::cin;
     // An ifstream opens a directory and then reads no line from it: refuse it first.

@@ -419,20 +419,17 @@ std::string check_line(const authorization_answer& answer) {
 int run_ledger_check(const check_options& options) {
     check_request request;
     compile_result compiled;
-    if (const int code = load_policy(options.policy_path, request.policy_source, compiled);
-        code != exit_ok) {
-        return code;
-    }
     // Bound here, not only in the authorizer, for the same exit code and
     // messages as the in-memory check, and so that leaving out --mandate and
     // naming the only mandate share one state.
-    const auto bound = mandate::bind(compiled.compiled, options.mandate_name, options.arguments);
-    if (!bound.ok()) {
-        for (const auto& error : bound.errors) std::cerr << "mandate: " << error << "\n";
-        return exit_usage;
+    std::shared_ptr<const bound_mandate> bound;
+    if (const int code = load_mandate(options.policy_path, options.mandate_name,
+                                      options.arguments, request.policy_source, compiled, bound);
+        code != exit_ok) {
+        return code;
     }
     request.policy_file = options.policy_path;
-    request.mandate = std::string(bound.mandate->name());
+    request.mandate = std::string(bound->name());
     request.arguments = options.arguments;
 
     std::ifstream file;

@@ -18,16 +18,11 @@ using namespace mandate::cli;
 
 // Decides every charge against one in-memory budget state that starts empty.
 int run_check(const check_options& options) {
-    std::string source;
-    mandate::compile_result compiled;
-    if (const int code = load_policy(options.policy_path, source, compiled); code != exit_ok) {
+    std::shared_ptr<const mandate::bound_mandate> bound;
+    if (const int code =
+            load_mandate(options.policy_path, options.mandate_name, options.arguments, bound);
+        code != exit_ok) {
         return code;
-    }
-
-    const auto bound = mandate::bind(compiled.compiled, options.mandate_name, options.arguments);
-    if (!bound.ok()) {
-        for (const auto& error : bound.errors) std::cerr << "mandate: " << error << "\n";
-        return exit_usage;
     }
 
     std::ifstream file;
@@ -36,7 +31,7 @@ int run_check(const check_options& options) {
 
     // One decision per non-blank line, in input order; approved charges count
     // against the budgets of the ones after them.
-    mandate::budget_state state(*bound.mandate);
+    mandate::budget_state state(*bound);
     mandate::charge_document document;
     std::string error;
     for_each_charge_line(*input, [&](const std::string& line) {
@@ -46,7 +41,7 @@ int run_check(const check_options& options) {
             return;
         }
         const mandate::charge& request = document.view();
-        const mandate::decision d = mandate::authorize(*bound.mandate, state, request);
+        const mandate::decision d = mandate::authorize(*bound, state, request);
         std::cout << mandate::encode_decision(request, d) << "\n";
     });
     std::cout.flush();

@@ -19,21 +19,6 @@ namespace {
 
 bool color_on(int fd) { return ::isatty(fd) == 1 && std::getenv("NO_COLOR") == nullptr; }
 
-// Compiles the policy and binds one mandate; exit_ok or the exit code to return.
-int load_mandate(const std::string& path, const std::string& name, const std::string& arguments,
-                 std::shared_ptr<const bound_mandate>& out) {
-    std::string source;
-    compile_result compiled;
-    if (const int code = load_policy(path, source, compiled); code != exit_ok) return code;
-    const auto bound = mandate::bind(compiled.compiled, name, arguments);
-    if (!bound.ok()) {
-        for (const auto& error : bound.errors) std::cerr << "mandate: " << error << "\n";
-        return exit_usage;
-    }
-    out = bound.mandate;
-    return exit_ok;
-}
-
 // ---- test -------------------------------------------------------------------------
 
 int run_test(const std::vector<std::string>& paths_given) {
